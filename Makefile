@@ -1,0 +1,46 @@
+# Two commands for newcomers: `make demo` and `make test`. Each creates .venv and installs what it needs.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export HF_DATASETS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install demo test test-nbs test-py check-sync docs-proc export clean bench
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+## demo: build the synthetic CLEVRER-style set and the tiny offline Qwen2.5-VL, then run the demo
+demo: install
+	$(BIN)/twgrpo demo
+
+## test: notebooks and package in sync, notebooks clean, docs pre-processing, notebooks as tests, pytest
+test: install check-sync docs-proc test-nbs test-py
+
+check-sync: install
+	$(BIN)/python scripts/check_sync.py
+
+docs-proc: install
+	$(BIN)/nbdev-proc-nbs > /dev/null
+
+test-nbs: install
+	$(BIN)/nbdev-test --n_workers 2 --timing
+
+test-py: install
+	$(BIN)/python -m pytest -q tests
+
+export: install
+	$(BIN)/nbdev-export && $(BIN)/nbdev-clean
+
+bench: install
+	for f in benchmarks/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+
+clean:
+	rm -rf _docs _proc build dist *.egg-info
