@@ -31,7 +31,7 @@ docs-proc: install
 	$(BIN)/nbdev-proc-nbs > /dev/null
 
 test-nbs: install
-	$(BIN)/nbdev-test --n_workers 2 --timing
+	$(BIN)/nbdev-test --n-workers 2 --timing
 
 test-py: install
 	$(BIN)/python -m pytest -q tests
