@@ -366,13 +366,23 @@ def clevrer_video(scene_index:int, filename:str, prefix:str="CLEVRER/") -> str:
     lo = scene_index // 1000 * 1000
     return f"{prefix}video_{split}/video_{lo:05d}-{lo+1000:05d}/{filename}"
 
+def _clevrer_prefix(path, video_root) -> str:
+    "Default video folder: where the question file lies, relative to the data root, if it lies under it."
+    if video_root is not None:
+        try: rel = Path(path).resolve().parent.relative_to(Path(video_root).resolve())
+        except ValueError: return "CLEVRER/"
+        return "" if rel == Path(".") else f"{rel.as_posix()}/"
+    return "CLEVRER/"
+
 @register_format("clevrer")
 def _read_clevrer(path, col,
                   question_types:str|Iterable[str]=("counterfactual",), # question types to keep (descriptive ones become free-form)
-                  video_prefix:str="CLEVRER/" # folder of the CLEVRER videos under the data root
+                  video_prefix:str|None=None # folder of the CLEVRER videos under the data root; None: the question
+                                             # file's folder when it lies under the root (e.g. `make_clevrer_like` output), else "CLEVRER/"
                  ):
     "CLEVRER scenes {scene_index, video_filename, questions}; choice questions become (multi-answer) records."
     qtypes = _as_tuple(question_types)
+    if video_prefix is None: video_prefix = _clevrer_prefix(path, col.video_root)
     if unknown := set(qtypes) - set(CLEVRER_TYPES): raise DataError(f"unknown CLEVRER question type(s) {sorted(unknown)}; known: {CLEVRER_TYPES}", "bad_option")
     for where, scene in _json_items(path, col, "scene_index"):
         video = None
