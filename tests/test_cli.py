@@ -43,3 +43,9 @@ def test_every_command_resolves():
     from twgrpo.cli import COMMANDS
     for name, (module, func, _) in COMMANDS.items():
         assert callable(getattr(importlib.import_module(module), func)), name
+
+
+def test_python_dash_m():
+    "`python -m twgrpo.cli` is the form `accelerate launch -m twgrpo.cli ...` uses."
+    r = subprocess.run([sys.executable, "-m", "twgrpo.cli", "--version"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.strip() == f"twgrpo {twgrpo.__version__}"
