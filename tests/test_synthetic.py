@@ -3,6 +3,7 @@ re-simulation, determinism, bad input. The module is written in nbs/06_synthetic
 import json, os, re, time
 from pathlib import Path
 
+import av  # before decord: decord bundles its own FFmpeg, which breaks PyAV encoders if loaded first
 import decord
 import numpy as np
 import pytest

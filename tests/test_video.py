@@ -321,3 +321,17 @@ def test_fps_keyword_alone_is_ignored_by_the_processor(videos, processor):
     out = processor(text=[TEXT], videos=[clip.frames], return_tensors="pt",
                     videos_kwargs=dict(fps=clip.fps, do_sample_frames=False))
     assert out["second_per_grid_ts"][0] != pytest.approx(2 / clip.fps)
+
+
+def test_decord_read_then_pyav_vp9_write(tmp_path):
+    "decord bundles its own FFmpeg: loaded before PyAV it breaks PyAV's vp9 encoder. Reading must not poison writing."
+    import subprocess, sys, textwrap
+    code = textwrap.dedent(f"""
+        import numpy as np
+        from twgrpo.video import write_video, read_video, TINY
+        write_video({str(tmp_path / 'a.mp4')!r}, np.zeros((8, 64, 64, 3), np.uint8), 2.0)
+        read_video({str(tmp_path / 'a.mp4')!r}, TINY, backend='decord')
+        write_video({str(tmp_path / 'b.webm')!r}, np.zeros((4, 32, 32, 3), np.uint8), 2.0)
+        """)
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-2000:]

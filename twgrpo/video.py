@@ -244,6 +244,7 @@ def resize_frames(
 
 # %% ../nbs/04_video.ipynb #513039df
 def _read_decord(path, pick):
+    import av  # noqa: F401 -- first: decord bundles its own FFmpeg, and loaded first it breaks PyAV's encoders (vp9)
     import decord
     vr = decord.VideoReader(str(path))
     total, fps = len(vr), float(vr.get_avg_fps())
