@@ -326,11 +326,11 @@ def test_fps_keyword_alone_is_ignored_by_the_processor(videos, processor):
 def test_decord_read_then_pyav_vp9_write(tmp_path):
     "decord bundles its own FFmpeg: loaded before PyAV it breaks PyAV's vp9 encoder. Reading must not poison writing."
     import subprocess, sys, textwrap
+    write_video(tmp_path / "a.mp4", np.zeros((8, 64, 64, 3), np.uint8), 2.0)
     code = textwrap.dedent(f"""
         import numpy as np
         from twgrpo.video import write_video, read_video, TINY
-        write_video({str(tmp_path / 'a.mp4')!r}, np.zeros((8, 64, 64, 3), np.uint8), 2.0)
-        read_video({str(tmp_path / 'a.mp4')!r}, TINY, backend='decord')
+        read_video({str(tmp_path / 'a.mp4')!r}, TINY, backend='decord')  # the first decoder loaded in this process
         write_video({str(tmp_path / 'b.webm')!r}, np.zeros((4, 32, 32, 3), np.uint8), 2.0)
         """)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
