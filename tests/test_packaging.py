@@ -91,6 +91,9 @@ def run(env, *cmd, timeout=600):
 
 def test_installed_wheel_works_outside_the_repository(env):
     py, twgrpo = str(env["venv"] / "bin/python"), str(env["venv"] / "bin/twgrpo")
+    run(env, py, "-c", f"open({str(ROOT / 'pyproject.toml')!r}).read()")  # the audit itself works:
+    assert env["log"].read_text().splitlines() == [str(ROOT / "pyproject.toml")]
+    env["log"].unlink()
     where = json.loads(run(env, py, "-c", "import json, twgrpo, twgrpo.cli; print(json.dumps([twgrpo.__file__, twgrpo.__version__]))"))
     assert Path(where[0]).is_relative_to(env["site"]), where
     assert run(env, twgrpo, "--version").strip() == f"twgrpo {where[1]}"
