@@ -49,3 +49,10 @@ def test_python_dash_m():
     "`python -m twgrpo.cli` is the form `accelerate launch -m twgrpo.cli ...` uses."
     r = subprocess.run([sys.executable, "-m", "twgrpo.cli", "--version"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == f"twgrpo {twgrpo.__version__}"
+
+
+def test_readme_matches_the_index_notebook():
+    "README.md is written from nbs/index.ipynb by scripts/readme_from_index.py (nbdev-readme needs Quarto)."
+    root = Path(__file__).resolve().parents[1]
+    r = subprocess.run([sys.executable, str(root / "scripts/readme_from_index.py"), "--check"], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
