@@ -10,9 +10,7 @@ from twgrpo.data import (FORMATS, DataError, answer_letters, detect_format, load
 
 REPO = Path(__file__).resolve().parents[1]
 FIX = REPO/"tests/fixtures"
-UPSTREAM = next((p for p in (REPO/"shared/fixtures/upstream", REPO.parent/"shared/fixtures/upstream") if p.is_dir()), None)
-needs_upstream = pytest.mark.skipif(UPSTREAM is None, reason="real upstream files not found: expected shared/fixtures/upstream "
-                                                              "inside or beside the repository (see tests/fixtures/README.md)")
+UPSTREAM = REPO / "tests/fixtures/upstream"  # the reference's published files, copied unchanged (see its README)
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
 
 # one sample per format (the same table as the notebook), with the reader options it needs
@@ -30,7 +28,6 @@ def run_cli(*args, via="module"):
 
 
 # ---------------------------------------------------------------- real files
-@needs_upstream
 def test_real_eval_mmvu():
     recs, rep = load_benchmark(UPSTREAM/"eval_mmvu.json", report=True)
     raw = json.loads((UPSTREAM/"eval_mmvu.json").read_text())
@@ -41,7 +38,6 @@ def test_real_eval_mmvu():
     assert all(r["video"].startswith("MMVU/videos/") for r in recs)
 
 
-@needs_upstream
 @pytest.mark.parametrize("name,negated", [("nextgqa_val_raw.json", 0), ("nextgqa_val_mixed.json", 1668)])
 def test_real_nextgqa_layout(name, negated):
     "The reference's own `problem` / `solution` strings are reproduced exactly from the records, on all 3,358 items."
@@ -54,7 +50,6 @@ def test_real_nextgqa_layout(name, negated):
     assert Counter(r["category"] for r in recs)["TP"] == 52
 
 
-@needs_upstream
 def test_real_videomme_records_in_predictions_log(tmp_path):
     "The `question` field of the reference's Video-MME log is a Video-R1 record: 2,748 lines, 2,700 unique questions."
     qs = [json.loads(l)["question"] for l in (UPSTREAM/"zeroshot_videomme_predictions.jsonl").open()]

@@ -6,8 +6,7 @@ import pytest
 from twgrpo.evaluate import evaluate, eval_main, load_model, read_log, rescore, score
 
 ROOT = Path(__file__).resolve().parents[1]
-UPSTREAM = next((p for p in (ROOT.parent / "shared/fixtures/upstream", ROOT / "shared/fixtures/upstream") if p.is_dir()), None)
-needs_upstream = pytest.mark.skipif(UPSTREAM is None, reason="the reference's files (shared/fixtures/upstream) are not beside the repo")
+UPSTREAM = ROOT / "tests/fixtures/upstream"  # the reference's published files, copied unchanged (see its README)
 ENV = dict(os.environ, HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false")
 CLI = [sys.executable, "-c", "import sys; from twgrpo.cli import main; sys.exit(main())"]
 VOLATILE = ("this_session", "date", "versions")  # the only fields allowed to differ between two runs
@@ -15,7 +14,6 @@ VOLATILE = ("this_session", "date", "versions")  # the only fields allowed to di
 
 # ---- published numbers from the published outputs
 
-@needs_upstream
 def test_rescore_mmvu_gives_published_figure():
     m = rescore(UPSTREAM / "twgrpo-ckpt500_mmvu_predictions.jsonl")
     ref = json.loads((UPSTREAM / "twgrpo-ckpt500_mmvu_metrics.json").read_text())
@@ -27,7 +25,6 @@ def test_rescore_mmvu_gives_published_figure():
     assert lo < m["strict_accuracy"] < hi
 
 
-@needs_upstream
 def test_rescore_videomme_deduplicates_to_published_figure():
     m = rescore(UPSTREAM / "zeroshot_videomme_predictions.jsonl")
     ref = json.loads((UPSTREAM / "zeroshot_videomme_metrics.json").read_text())
@@ -39,7 +36,6 @@ def test_rescore_videomme_deduplicates_to_published_figure():
     assert sum(b["n"] for b in m["by_category"].values()) == 2700
 
 
-@needs_upstream
 def test_rescore_cli(capsys, tmp_path):
     out = tmp_path / "m.json"
     assert eval_main(["rescore", str(UPSTREAM / "twgrpo-ckpt500_mmvu_predictions.jsonl"), "--n_boot", "50", "--out", str(out)]) == 0

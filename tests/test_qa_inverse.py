@@ -1,8 +1,8 @@
 """Question-Answer Inversion against the reference's own NExT-GQA files.
 
 The fixtures are the reference repository's `nextgqa_val_raw.json` (3,358 single-answer items) and
-`nextgqa_val_mixed.json` (its QAI output), read from `../shared/fixtures/upstream/` beside the clone
-(see that folder's README for their source: longmalongma/TW-GRPO, MIT, commit aa529ff).
+`nextgqa_val_mixed.json` (its QAI output), copied unchanged into `tests/fixtures/upstream/` (see that folder's README for their source:
+longmalongma/TW-GRPO, MIT, commit aa529ff).
 """
 import json
 from pathlib import Path
@@ -11,9 +11,7 @@ import pytest
 
 from twgrpo.qa_inverse import LETTERS, _problem_solution, _record_from_videochat, apply_qai, negate_question
 
-UPSTREAM = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "upstream"
-pytestmark = pytest.mark.skipif(not (UPSTREAM / "nextgqa_val_mixed.json").exists(),
-                                reason=f"reference fixtures not found in {UPSTREAM} (shared/ must sit beside the clone)")
+UPSTREAM = Path(__file__).resolve().parent / "fixtures" / "upstream"
 
 
 @pytest.fixture(scope="module")
