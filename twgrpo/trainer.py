@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from accelerate.utils import gather, is_peft_model
 from fastcore.basics import patch
-from transformers import GenerationConfig, LogitsProcessorList, Trainer
+from transformers import GenerationConfig, LogitsProcessorList, Trainer, TrainerCallback
 from transformers.generation.logits_process import SuppressTokensLogitsProcessor
 from trl import GRPOTrainer
 from trl.models import unwrap_model_for_generation
@@ -25,9 +25,9 @@ from . import weighting
 from .config import TWGRPOConfig, TWGRPOScriptArguments, parse_train_args
 
 # %% auto #0
-__all__ = ['VIDEO_KEYS', 'twgrpo_loss', 'mm_token_type_ids', 'suppressed_token_ids', 'shuffle_groups', 'TWGRPOTrainer',
-           'resolve_reward_funcs', 'capture_hidden', 'records_to_rows', 'build_train_dataset', 'synthetic_dataset',
-           'load_train_records', 'resolve_model_path', 'train_main']
+__all__ = ['VIDEO_KEYS', 'twgrpo_loss', 'mm_token_type_ids', 'suppressed_token_ids', 'shuffle_groups', 'MetricsFileCallback',
+           'TWGRPOTrainer', 'resolve_reward_funcs', 'capture_hidden', 'records_to_rows', 'build_train_dataset',
+           'synthetic_dataset', 'load_train_records', 'resolve_model_path', 'train_main']
 
 # %% ../nbs/07_trainer.ipynb #41a50957
 def twgrpo_loss(
@@ -84,6 +84,19 @@ def shuffle_groups(batch:dict, # a generation batch: tensors and lists with one 
         return [v[i] for i in perm] if isinstance(v, list) else v
     return {k: permute(v) for k, v in batch.items()}
 
+# %% ../nbs/07_trainer.ipynb #7d6beb00
+class MetricsFileCallback(TrainerCallback):
+    "Append every log (with its step) as one JSON line to `output_dir/metrics.jsonl`, on the main process only."
+    def __init__(self, path=None): # the file; `args.output_dir/metrics.jsonl` when None
+        self.path = path
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if not state.is_world_process_zero or not logs: return
+        path = Path(self.path) if self.path is not None else Path(args.output_dir) / "metrics.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        line = json.dumps({"step": state.global_step, **logs}, default=lambda v: v.item() if hasattr(v, "item") else str(v))
+        with open(path, "a") as f: f.write(line + "\n")  # closed, hence flushed, after every line
+
 # %% ../nbs/07_trainer.ipynb #f776cf41
 class TWGRPOTrainer(GRPOTrainer):
     "TRL's `GRPOTrainer` with video through generation and training, group token weights and TW-GRPO's loss."
@@ -104,6 +117,7 @@ class TWGRPOTrainer(GRPOTrainer):
         super().__init__(model=model, reward_funcs=reward_funcs, args=args, train_dataset=train_dataset,
                          eval_dataset=eval_dataset, processing_class=processing_class, peft_config=peft_config,
                          callbacks=callbacks, **kwargs)
+        self.add_callback(MetricsFileCallback())
         if args.freeze_vision: self.freeze_vision()
         self.suppress_token_ids = suppressed_token_ids(self._tokenizer, self.eos_token_ids)
         self.generation_kwargs.pop("suppress_tokens", None)  # applied as a processor after the weight hook instead

@@ -1,0 +1,118 @@
+"""The papermill experiment notebooks of `nbs/runs/` run headlessly with tiny parameters: training and evaluation
+happen in subprocesses (`check=True`), the notebooks read what those wrote, and a failing run fails the notebook."""
+import json, os, subprocess, sys
+from pathlib import Path
+
+import nbformat
+import papermill
+import pytest
+from papermill.exceptions import PapermillExecutionError
+
+RUNS = Path(__file__).resolve().parents[1] / "nbs" / "runs"
+STEP_KEYS = {"loss", "reward", "group_reward_std", "format_rate", "weights/mean", "weights/max", "weights/frac_above_1.05",
+             "completions/mean_length"}
+
+
+@pytest.fixture(scope="module")
+def kernel(tmp_path_factory):
+    """A `python3` kernelspec running this interpreter (where twgrpo is installed), found first through JUPYTER_PATH:
+    a fresh machine may have no kernelspec at all, or one that runs another Python."""
+    prefix = tmp_path_factory.mktemp("jupyter")
+    subprocess.run([sys.executable, "-m", "ipykernel", "install", "--prefix", str(prefix), "--name", "python3"],
+                   check=True, capture_output=True)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("JUPYTER_PATH", os.pathsep.join(p for p in [str(prefix / "share" / "jupyter"), os.environ.get("JUPYTER_PATH")] if p))
+        for k, v in dict(HF_HUB_OFFLINE="1", OMP_NUM_THREADS="1", TOKENIZERS_PARALLELISM="false").items(): mp.setenv(k, v)
+        yield "python3"
+
+
+def run_notebook(name, tmp_path, kernel, **parameters):
+    "Execute `nbs/runs/NAME.ipynb` with papermill into tmp_path; returns the executed notebook."
+    out = tmp_path / f"{name}.out.ipynb"
+    papermill.execute_notebook(str(RUNS / f"{name}.ipynb"), str(out), parameters=parameters, kernel_name=kernel,
+                               cwd=str(tmp_path), progress_bar=False, log_output=False)
+    return nbformat.read(out, as_version=4)
+
+
+def outputs(nb, kind):
+    return [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == kind]
+
+
+def images(nb):
+    return [o for kind in ("display_data", "execute_result") for o in outputs(nb, kind) if "image/png" in o.get("data", {})]
+
+
+def read_jsonl(path):
+    return [json.loads(l) for l in Path(path).read_text().splitlines()]
+
+
+def test_train_notebook(tmp_path, kernel):
+    nb = run_notebook("train", tmp_path, kernel, output_dir=str(tmp_path / "run"), max_steps=2)
+    assert outputs(nb, "error") == []
+    assert len(images(nb)) == 2  # the per-step curves and the token-weight heat map
+    logs = read_jsonl(tmp_path / "run" / "metrics.jsonl")
+    steps = [l for l in logs if "loss" in l]
+    assert [l["step"] for l in steps] == [1, 2]
+    assert all(STEP_KEYS <= set(l) for l in steps), STEP_KEYS - set(steps[0])
+    assert all(1.0 <= l["weights/mean"] <= l["weights/max"] <= 1.7 + 1e-6 for l in steps)
+    assert "train_runtime" in logs[-1]
+    sample = read_jsonl(tmp_path / "run" / "token_weights.rank0.jsonl")
+    assert {"step", "group", "member", "tokens", "weights", "advantage", "rewards"} <= set(sample[0])
+    assert all(len(s["tokens"]) == len(s["weights"]) for s in sample)
+
+
+def test_train_notebook_two_processes(tmp_path, kernel):
+    "num_processes=2 goes through `accelerate launch --multi_gpu`: two gloo processes on a machine without CUDA."
+    nb = run_notebook("train", tmp_path, kernel, output_dir=str(tmp_path / "run"), max_steps=1, num_processes=2)
+    assert outputs(nb, "error") == []
+    assert "accelerate.commands.launch --num_processes 2 --multi_gpu" in "".join(o.get("text", "") for o in outputs(nb, "stream"))
+    assert [l["step"] for l in read_jsonl(tmp_path / "run" / "metrics.jsonl") if "loss" in l] == [1]  # main process only
+    assert sorted(p.name for p in (tmp_path / "run").glob("token_weights.rank*.jsonl")) == ["token_weights.rank0.jsonl",
+                                                                                          "token_weights.rank1.jsonl"]
+
+
+def test_failed_training_fails_the_notebook(tmp_path, kernel):
+    "`check=True`: a run that exits non-zero (here: alpha < 1 without allow_inverse_weights) stops the notebook."
+    with pytest.raises(PapermillExecutionError) as e:
+        run_notebook("train", tmp_path, kernel, output_dir=str(tmp_path / "run"), overrides="--alpha 0.5")
+    assert e.value.ename == "CalledProcessError"
+    nb = nbformat.read(tmp_path / "train.out.ipynb", as_version=4)
+    assert "allow_inverse_weights" in "".join(o.get("text", "") for o in outputs(nb, "stream"))  # the log's tail
+    assert not (tmp_path / "run" / "metrics.jsonl").exists()
+
+
+def test_evaluate_notebook(tmp_path, kernel):
+    run = tmp_path / "eval"
+    nb = run_notebook("evaluate", tmp_path, kernel, output_dir=str(run), max_new_tokens=8)
+    assert outputs(nb, "error") == []
+    m = json.loads((run / "metrics.json").read_text())
+    preds = read_jsonl(run / "predictions.jsonl")
+    assert m["n"] == m["n_records"] == len(preds) > 0 and m["skipped"]["count"] == 0
+    assert {"strict_accuracy", "partial_accuracy", "format_rate", "unparseable", "ci95", "by_category", "protocol",
+            "versions"} <= set(m)
+    assert set(m["by_answer_count"]) == {"single", "multi", "overall"}  # the synthetic set has both kinds
+    assert m["protocol"]["frames"]["nframes"] == 4 and m["protocol"]["decoding"]["max_new_tokens"] == 8
+    assert all(p["n_tokens"] <= 8 for p in preds)
+    # the same output_dir again: resumed, nothing left to generate, the same scores
+    run_notebook("evaluate", tmp_path, kernel, output_dir=str(run), max_new_tokens=8)
+    again = json.loads((run / "metrics.json").read_text())
+    assert again["this_session"]["generated"] == 0 and again["strict_accuracy"] == m["strict_accuracy"]
+
+
+def test_reproduce_notebook(tmp_path, kernel):
+    "The recipe runs the train notebook, then the evaluate notebook on the trained policy, and tabulates the results."
+    run = tmp_path / "repro"
+    nb = run_notebook("reproduce", tmp_path, kernel, output_dir=str(run), notebooks=str(RUNS), max_steps=1, max_new_tokens=8)
+    assert outputs(nb, "error") == []
+    assert [l["step"] for l in read_jsonl(run / "train" / "metrics.jsonl") if "loss" in l] == [1]
+    m = json.loads((run / "eval" / "clevrer" / "metrics.json").read_text())
+    assert m["protocol"]["model"] == str(run / "train") and m["n"] > 0
+    assert (run / "train.ipynb").exists() and (run / "evaluate-clevrer.ipynb").exists()
+    assert "clevrer" in "".join(o["data"].get("text/plain", "") for o in outputs(nb, "execute_result"))
+
+
+def test_reproduce_refuses_unknown_benchmarks(tmp_path, kernel):
+    with pytest.raises(PapermillExecutionError, match="unknown"):
+        run_notebook("reproduce", tmp_path, kernel, output_dir=str(tmp_path / "repro"), notebooks=str(RUNS),
+                     benchmarks="clevrer,mmvuu")
+    assert not (tmp_path / "repro" / "train").exists()
