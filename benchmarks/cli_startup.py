@@ -1,6 +1,6 @@
 """How long `twgrpo --help` takes, against `python -c pass` and an import of torch, measured side by side in one run.
 
-Target (issue 7): `twgrpo --help` under 2 s on the 2-core development machine. Run: `.venv/bin/python benchmarks/cli_startup.py`
+Target: `twgrpo --help` under 2 s on the 2-core development machine. Run: `.venv/bin/python benchmarks/cli_startup.py`
 """
 import statistics, subprocess, sys, time
 from pathlib import Path

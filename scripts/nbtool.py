@@ -1,6 +1,6 @@
 """Small helpers to write notebooks from Python: `write_nb(path, cells)` where cells are ('md'|'code', source).
 
-Used by developers (and helpers) to create or rewrite notebooks as JSON; run `nbdev-export` and `nbdev-clean` after.
+Used to create or rewrite notebooks as JSON; run `nbdev-export` and `nbdev-clean` after.
 """
 import nbformat
 from nbformat.v4 import new_notebook, new_markdown_cell, new_code_cell

@@ -30,7 +30,7 @@ def weighting_schemes() -> tuple[str, ...]:
 @dataclass
 class TWGRPOConfig(GRPOConfig):
     "TRL's `GRPOConfig` plus TW-GRPO: token weights, loss aggregation, frozen vision tower, video sampling, weight logs."
-    # token weights (METHOD.md section 1)
+    # token weights (`twgrpo.weighting`)
     alpha: float = field(default=1.7, metadata={"help": "Largest token weight: w = 1 + (alpha - 1) * Dhat lies in "
         "[1, alpha]. 1.7 in the paper run (the reference code's default is 1.4). alpha < 1 gives inverse weights and "
         "needs `allow_inverse_weights`."})
@@ -39,7 +39,7 @@ class TWGRPOConfig(GRPOConfig):
         "(1 - Dhat); under a '1 + alpha * Dhat' reading alpha = 0 would mean uniform weights (weighting_scheme='none')."})
     inverse_reading: bool = field(default=False, metadata={"help": "Read alpha as in '1 + alpha * Dhat' (alpha = 0: "
         "uniform weights) instead of the reference code's 1 + (alpha - 1) * Dhat. The paper's 'TW-GRPO (alpha = 0)' "
-        "ablation is ambiguous between the two (METHOD.md section 1)."})
+        "ablation is ambiguous between the two (see `twgrpo.weighting`)."})
     weighting_scheme: str = field(default="faithful", metadata={"help": "How token importance is measured: "
         "'faithful' (the reference code's group divergence), another scheme of `twgrpo.weighting`, or 'none' (plain "
         "GRPO, every weight 1)."})
@@ -53,7 +53,7 @@ class TWGRPOConfig(GRPOConfig):
     weight_chunk_size: int = field(default=16, metadata={"help": "Completion positions per chunk of the chunked "
         "evaluator: its extra memory is about rows x chunk x vocabulary floats."})
     aggregation: str = field(default="twgrpo", metadata={"help": "'twgrpo': L = sum_{i,t} w m L_it / sum_{i,t} m per "
-        "micro-batch (METHOD.md section 2: token count denominator, the weight on the whole per-token loss); 'trl': "
+        "micro-batch (the reference's loss: token count denominator, the weight on the whole per-token loss); 'trl': "
         "TRL's own `loss_type`, with the weights multiplied into per-token advantages (needs detached weights)."})
     # model
     freeze_vision: bool = field(default=True, metadata={"help": "Freeze the vision tower (parameters named "
@@ -213,7 +213,7 @@ PRESETS = {
 # %% ../nbs/00_config.ipynb #e9217279
 PRESET_NOTES = {
     "paper_clevrer_7b": {
-        "_title": "The TW-GRPO paper run (METHOD.md section 5): Qwen2.5-VL-7B on 2,000 CLEVRER counterfactual questions, 500 steps on 2 GPUs.",
+        "_title": "The TW-GRPO paper run: Qwen2.5-VL-7B on 2,000 CLEVRER counterfactual questions, 500 steps on 2 GPUs.",
         "_launch": "accelerate launch --config_file configs/accelerate/zero3_offload.yaml --num_processes 2 $(which twgrpo) train --config configs/paper_clevrer_7b.yaml",
         "attn_implementation": "flash-attention 2 (needs the flash-attn package)",
         "dataset": "CLEVRER's official question file; see data/README.md for the download",

@@ -471,7 +471,7 @@ def _compute_loss(self:TWGRPOTrainer, model, inputs):
 
 @patch
 def twgrpo_step_loss(self:TWGRPOTrainer, model, inputs) -> torch.Tensor:
-    "The TW-GRPO loss of one micro-batch (METHOD.md section 2), and its metrics."
+    "The TW-GRPO loss of one micro-batch (the reference's aggregation), and its metrics."
     mode = "train" if self.model.training else "eval"
     if "importance_sampling_ratio" in inputs:
         raise NotImplementedError("aggregation='twgrpo' does not apply vLLM's importance-sampling correction: use aggregation='trl'")
