@@ -1,6 +1,6 @@
 """Synthetic CLEVRER-like data: videos read back exactly, counterfactual answers against an independent
 re-simulation, determinism, bad input. The module is written in nbs/06_synthetic.ipynb."""
-import json, os, re, time
+import json, os, re
 from pathlib import Path
 
 import av  # before decord: decord bundles its own FFmpeg, which breaks PyAV encoders if loaded first
@@ -135,11 +135,9 @@ def test_deterministic_per_seed(tmp_path):
     assert t1.read_text() == t2.read_text()
 
 
-def test_default_size_is_fast(tmp_path):
-    t = time.perf_counter()
-    make_clevrer_like(tmp_path, 2)  # 480 x 320, 5 s at 25 fps
-    per_video = (time.perf_counter() - t) / 2
-    assert per_video <= 2.0, f"{per_video:.2f} s per video"
+def test_default_size_is_clevrers(tmp_path):
+    "The default video is CLEVRER's: 480 x 320, 5 s at 25 fps (its speed is measured by benchmarks/synthetic.py)."
+    make_clevrer_like(tmp_path, 1)
     vr = decord.VideoReader(str(tmp_path / 'video_train/video_00000-01000/video_00000.mp4'))
     assert (len(vr), vr.get_avg_fps(), vr[0].shape) == (125, 25.0, (320, 480, 3))
 
