@@ -56,3 +56,19 @@ def test_readme_matches_the_index_notebook():
     root = Path(__file__).resolve().parents[1]
     r = subprocess.run([sys.executable, str(root / "scripts/readme_from_index.py"), "--check"], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+
+def test_bare_command_is_a_usage_error():
+    r = run()
+    assert r.returncode == 2 and "COMMAND" in r.stderr
+
+
+def test_output_piped_into_a_closed_reader_ends_quietly():
+    "A reader that went away (`twgrpo configs | head -0`) gives no BrokenPipeError traceback, and the SIGPIPE status."
+    import os
+    r_fd, w_fd = os.pipe()
+    os.close(r_fd)  # the reader is gone before the first write: every write raises EPIPE
+    try: r = subprocess.run([str(BIN / "twgrpo"), "configs"], stdout=w_fd, stderr=subprocess.PIPE, text=True, timeout=120)
+    finally: os.close(w_fd)
+    assert r.returncode == 141, r.stderr
+    assert "Traceback" not in r.stderr and "BrokenPipe" not in r.stderr, r.stderr

@@ -12,7 +12,7 @@ from pathlib import Path
 from . import __version__
 
 # %% auto #0
-__all__ = ['COMMANDS', 'main', 'close_process_group', 'config_files', 'configs_main']
+__all__ = ['COMMANDS', 'main', 'quiet_broken_pipe', 'close_process_group', 'config_files', 'configs_main']
 
 # %% ../nbs/10_cli.ipynb #526d7bd4
 COMMANDS = {  # name -> (module, function taking argv and returning an exit code, one-line help)
@@ -36,13 +36,23 @@ def main(argv:list[str]|None=None) -> int:
     "Entry point of the `twgrpo` command."
     argv = list(sys.argv[1:] if argv is None else argv)
     p = _parser()
-    if not argv or argv[0] not in COMMANDS:
-        p.parse_args(argv or ["--help"])  # prints help / version / the error for an unknown command and exits
+    if not argv:  # a bare `twgrpo` is a usage error: say what there is, exit 2
+        p.print_help(sys.stderr)
+        return 2
+    if argv[0] not in COMMANDS:
+        p.parse_args(argv)  # prints help / version / the error for an unknown command, and exits
         return 2
     module, func, _ = COMMANDS[argv[0]]
     fn = getattr(importlib.import_module(module), func)
     try: return int(fn(argv[1:]) or 0)
+    except BrokenPipeError: return quiet_broken_pipe()
     finally: close_process_group()
+
+def quiet_broken_pipe() -> int:
+    "The reader of our output went away (`twgrpo ... | head`): stop quietly, with the shell's SIGPIPE status."
+    import os
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # the interpreter's final flush must not fail again
+    return 141
 
 def close_process_group():
     "Destroy torch.distributed's process group if a command started one (without importing torch otherwise)."
