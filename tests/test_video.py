@@ -147,7 +147,7 @@ def test_start_end_override_settings(videos):
 
 
 def test_auto_falls_back_to_pyav(videos, monkeypatch):
-    def broken(path, pick): raise RuntimeError("decord exploded")
+    def broken(path, pick, settings): raise RuntimeError("decord exploded")
     monkeypatch.setitem(V._READERS, "decord", broken)
     assert read_video(videos["mp4"], TINY).backend == "pyav"
     with pytest.raises(VideoError, match="decord: RuntimeError: decord exploded"): read_video(videos["mp4"], TINY, backend="decord")
@@ -175,7 +175,7 @@ def bad_files(videos, tmp_path_factory):
 
 @pytest.mark.parametrize("backend", ["auto", "decord", "pyav"])
 @pytest.mark.parametrize("name,reason", [("missing.mp4", "no such file"), ("empty.mp4", "is empty"),
-    ("folder.mp4", "is not a file"), ("junk.webm", "cannot be decoded"), ("truncated.mp4", "cannot be decoded"),
+    ("folder.mp4", "is a folder, not a video file"), ("junk.webm", "cannot be decoded"), ("truncated.mp4", "cannot be decoded"),
     ("arrays.npz", "cannot be decoded"), ("one_frame.mp4", "need at least 2")])
 def test_bad_videos_raise_video_error(bad_files, backend, name, reason):
     with pytest.raises(VideoError, match=reason) as e: read_video(bad_files / name, PAPER_TRAIN, backend=backend)
