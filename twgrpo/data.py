@@ -142,14 +142,14 @@ def resolve_video(rec:dict|str, # a record, or a path
                         "root: no '..', no absolute path elsewhere, no symlink leading out (layout: data/README.md)", "unsafe_path")
     return real
 
-# %% ../nbs/05_data.ipynb #e7dada80
+# %% ../nbs/05_data.ipynb #ae1f66b0
 def video_root_for(records_file:str|Path, # the records (or benchmark) file
                    video_root:str|Path|None=None # an explicit data root (`--video_root`), which wins
                   ) -> Path:
     "The data root a records file's videos are resolved against: `video_root` when given, else the file's own folder."
     return Path(video_root if video_root is not None else Path(records_file).parent).expanduser()
 
-# %% ../nbs/05_data.ipynb #472cd899
+# %% ../nbs/05_data.ipynb #cbba6971
 _TEMPLATE_FIELDS = ("path", "name", "stem", "parent")
 
 def check_video_template(template:str) -> str:
@@ -470,9 +470,7 @@ def _r1_record(obj:dict, i:int, col, source:str|None=None, clip_bounds:bool=Fals
     rid = next((obj[k] for k in ("question_id", "id", "problem_id") if obj.get(k) is not None), i)
     meta = {k: _plain(v) for k, v in obj.items() if k not in _R1_USED}
     bounds = {k: obj.get(k) for k in ("start", "end") if obj.get(k) is not None}
-    if bounds and not clip_bounds:
-        meta |= {f"clip_{k}": v for k, v in bounds.items()}  # kept, not applied: the paper's evaluation reads the whole video
-        col.note("clip bounds kept in meta, not applied (clip_bounds=false: the paper's protocol)")
+    if bounds and not clip_bounds: meta |= {f"clip_{k}": v for k, v in bounds.items()}  # kept, not applied: the paper reads whole videos
     return make_record(rid, col.video(rel), question, options, answer, start=bounds.get("start") if clip_bounds else None,
                        end=bounds.get("end") if clip_bounds else None, problem_type=ptype, source=src, category=category, meta=meta)
 
@@ -486,9 +484,10 @@ def _read_r1(path, col,
     for i, where, obj in _json_items(path, col, "problem_id", "question_id", "id"):
         with col.item(where):
             if obj.get("data_type") == "image": col.drop("image item (this loader is for videos)"); continue
-            col.emit(_r1_record(obj, i, col, source, clip_bounds))
+            col.emit(rec := _r1_record(obj, i, col, source, clip_bounds))
+            if not clip_bounds and "clip_start" in rec["meta"]: col.note("clip bounds kept in meta, not applied (clip_bounds=false: the paper's protocol)")
 
-# %% ../nbs/05_data.ipynb #904cb869
+# %% ../nbs/05_data.ipynb #57167c09
 @register_format("open_r1_video")
 def _read_open_r1_video(path, col,
                         source:str|None=None, # benchmark name; by default read from the video path, else 'open-r1-video'
@@ -585,15 +584,15 @@ def _next_records(path, col, text_answers:bool, spans:str|Path|None=None, nextqa
         vid, qid = row.get("video") or row.get("video_id"), row.get("qid")
         with col.item(f"line {line} (id '{vid}_{qid}')"):
             if None in row or None in row.values(): raise DataError("wrong number of fields in this row")
-            options = [row[f"a{j}"] for j in range(5)]
+            options, resolved = [row[f"a{j}"] for j in range(5)], None
             if text_answers:
                 try: k = _answer_index(options, row["answer"])
                 except DataError as e:
                     k = index.get((vid, qid))
                     if e.reason != "ambiguous_answer" or k is None or options[k].strip() != row["answer"].strip():
-                        if e.reason == "ambiguous_answer": e = DataError(f"{e}; NExT-QA's csv has its index: --opt nextqa_csv=<NExT-QA {Path(path).stem}.csv>", e.reason)
+                        if e.reason == "ambiguous_answer": e = DataError(f"{e}; NExT-QA's csv of the same split has its index: --opt nextqa_csv=FILE", e.reason)
                         raise e
-                    col.note("ambiguous answer text resolved by NExT-QA's answer index", f"line {line} (id '{vid}_{qid}') -> {LETTERS[k]}")
+                    resolved = f"line {line} (id '{vid}_{qid}') -> {LETTERS[k]}"
             else:
                 k = int(row["answer"])
                 if not 0 <= k < 5: raise DataError(f"answer index {k} outside 0-4", "bad_answer")
@@ -604,6 +603,7 @@ def _next_records(path, col, text_answers:bool, spans:str|Path|None=None, nextqa
                 if meta["spans"] is None: col.note("no grounding span")
             col.emit(make_record(f"{vid}_{qid}", col.video(f"{vid}.mp4", "NExTQA/videos/"), row["question"], options, LETTERS[k],
                                  source="nextgqa" if text_answers else "nextqa", category=row["type"], meta=meta))
+            if resolved: col.note("ambiguous answer text resolved by NExT-QA's answer index", resolved)
 
 @register_format("nextqa")
 def _read_nextqa(path, col):
@@ -689,12 +689,11 @@ def _read_mvbench(path, col,
         with col.item(where):
             options = [str(c) for c in obj["candidates"]]
             meta = {"task": task, "data_type": dtype} | {f"clip_{k}": obj[k] for k in ("start", "end") if obj.get(k) is not None}
-            if dtype == "frame":
-                meta["frames_folder"] = True
-                col.note("video is a folder of frames (not read by twgrpo.video: use Video-R1's mp4 copy)")
+            if dtype == "frame": meta["frames_folder"] = True
             col.emit(make_record(f"{task}_{i}", col.video(f"{folder}{obj['video']}", "MVBench/video/"), obj["question"], options,
                                  LETTERS[_answer_index(options, obj["answer"])], start=obj.get("start") if bound else None,
                                  end=obj.get("end") if bound else None, source="mvbench", category=task, meta=meta))
+            if dtype == "frame": col.note("video is a folder of frames (not read by twgrpo.video: use Video-R1's mp4 copy)")
 
 # %% ../nbs/05_data.ipynb #36a3399e
 @register_format("videomme")
@@ -780,10 +779,10 @@ def _read_mmvu(path, col,
             url = obj["video"]
             rel = col.video(url.split("/videos/", 1)[1], "MMVU/videos/") if "/videos/" in url else col.video(r1_video_path(url))
             subject, folder = obj["metadata"]["subject"], rel.split("/")[-2].replace("_", " ") if "/" in rel else ""
-            if folder and folder != subject: col.note("subject differs from the video's folder", f"{where}: {subject!r} vs folder {folder!r}")
             col.emit(make_record(obj["id"], rel, obj["question"], texts, _letters(obj["answer"]), source="mmvu",
                                  category=subject if category == "subject" or not folder else folder,
                                  meta={"youtube_url": obj.get("youtube_url")} | obj["metadata"]))
+            if folder and folder != subject: col.note("subject differs from the video's folder", f"{where}: {subject!r} vs folder {folder!r}")
 
 # %% ../nbs/05_data.ipynb #c4b56f1d
 FORMAT_SIGNATURES = {  # format -> what `detect_format` looks for (the message names them all when nothing fits)

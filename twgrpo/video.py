@@ -246,7 +246,7 @@ def resize_frames(
     return x.permute(0, 2, 3, 1).contiguous().numpy()
 
 # %% ../nbs/04_video.ipynb #513039df
-DECODE_CHUNK_PIXELS = 32 * 2**20  # source pixels decoded before they are resized: bounds what one clip takes (an 8K frame is 33 M)
+DECODE_CHUNK_PIXELS = 8 * 2**20  # source pixels decoded before they are resized: bounds what one clip takes (a 4K frame is 8.3 M)
 
 class _Resized:
     "Takes the sampled source frames a chunk at a time and keeps them resized, so one chunk of full-size frames is held at once."
@@ -430,7 +430,7 @@ def read_video(
     if cache is not None: cache.put(clip, settings)
     return clip
 
-# %% ../nbs/04_video.ipynb #f0bbda41
+# %% ../nbs/04_video.ipynb #647581f3
 @dataclass(frozen=True)
 class BadVideo:
     "A record whose video cannot be used, and why."
