@@ -142,14 +142,14 @@ def resolve_video(rec:dict|str, # a record, or a path
                         "root: no '..', no absolute path elsewhere, no symlink leading out (layout: data/README.md)", "unsafe_path")
     return real
 
-# %% ../nbs/05_data.ipynb #ae1f66b0
+# %% ../nbs/05_data.ipynb #ca7cd816
 def video_root_for(records_file:str|Path, # the records (or benchmark) file
                    video_root:str|Path|None=None # an explicit data root (`--video_root`), which wins
                   ) -> Path:
     "The data root a records file's videos are resolved against: `video_root` when given, else the file's own folder."
     return Path(video_root if video_root is not None else Path(records_file).parent).expanduser()
 
-# %% ../nbs/05_data.ipynb #cbba6971
+# %% ../nbs/05_data.ipynb #dd1556f4
 _TEMPLATE_FIELDS = ("path", "name", "stem", "parent")
 
 def check_video_template(template:str) -> str:
@@ -164,14 +164,15 @@ def map_video_path(path:str, # the video path the format gives (relative to the 
                    prefix:str|None=None, # folder put in front of `path`
                    template:str|None=None # pattern with {path} {name} {stem} {parent}; wins over `prefix`
                   ) -> str:
-    "A benchmark file's video path mapped onto the data-root layout."
+    "A benchmark file's video path mapped onto the data-root layout (an absolute path takes no prefix)."
+    if template is None and not prefix: return str(path)
     p = str(path).replace("\\", "/")
     if template is not None:
         parts = p.rstrip("/").split("/")
         name = parts[-1]
         return check_video_template(template).format(path=p, name=name, stem=name.rsplit(".", 1)[0] if "." in name else name,
                                                      parent=parts[-2] if len(parts) > 1 else "")
-    if not prefix: return p
+    if p.startswith("/"): return p
     return prefix + p if prefix.endswith("/") else f"{prefix}/{p}"
 
 # %% ../nbs/05_data.ipynb #7ee7f6b7
@@ -487,7 +488,7 @@ def _read_r1(path, col,
             col.emit(rec := _r1_record(obj, i, col, source, clip_bounds))
             if not clip_bounds and "clip_start" in rec["meta"]: col.note("clip bounds kept in meta, not applied (clip_bounds=false: the paper's protocol)")
 
-# %% ../nbs/05_data.ipynb #57167c09
+# %% ../nbs/05_data.ipynb #5aa3511d
 @register_format("open_r1_video")
 def _read_open_r1_video(path, col,
                         source:str|None=None, # benchmark name; by default read from the video path, else 'open-r1-video'
