@@ -261,10 +261,13 @@ class _Resized:
             self.per_chunk = max(1, int(DECODE_CHUNK_PIXELS // (h * w)))
         self.out[slots] = resize_frames(frames, self.size)
 
+_QUIETED = set()
+
 def _quiet(lib):
-    "Silence a decoder's native FFmpeg log lines (the error we raise carries the reason)."
-    if lib.__name__ == "decord": lib.logging.set_level(lib.logging.QUIET)
-    else: lib.logging.set_level(None)
+    "Silence decord's bundled FFmpeg log lines, once per process (the error we raise carries the reason); PyAV ignores them by default."
+    if lib.__name__ in _QUIETED or lib.__name__ != "decord": return
+    lib.logging.set_level(lib.logging.QUIET)
+    _QUIETED.add(lib.__name__)
 
 def _read_decord(path, pick, settings):
     import av  # noqa: F401 -- first: decord bundles its own FFmpeg, and loaded first it breaks PyAV's encoders (vp9)
