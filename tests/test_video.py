@@ -203,19 +203,21 @@ def test_chunked_decoding_gives_the_same_frames(videos, backend, monkeypatch):
     assert read_barcode(one_by_one.frames).tolist() == one_by_one.indices.tolist()
 
 
-def test_preflight_names_the_bad_records(videos, bad_files, tmp_path):
+def test_preflight_names_the_bad_records(videos, bad_files, tmp_path, monkeypatch):
     recs = [dict(id="a", video=str(videos["clevrer"])), dict(id="b", video=str(bad_files / "truncated.mp4")),
             dict(id="c", video=str(videos["clevrer"])), dict(id="d", video=str(bad_files / "missing.mp4")),
             dict(id="e", video=str(videos["mp4"]), start=5.0), dict(id="f", video=""), dict(id="g", video=str(bad_files / "folder.mp4")),
             dict(id="h", video=str(videos["mp4"]))]
-    cache = FrameCache(tmp_path / "cache")
+    cache, decoded, decode = FrameCache(tmp_path / "cache"), [], V._decode
+    monkeypatch.setattr(V, "_decode", lambda path, *a: decoded.append(str(path)) or decode(path, *a))
     bad = preflight_videos(recs, TINY, cache=cache, workers=3)
+    assert sorted(decoded).count(str(videos["clevrer"])) == 1 and len(decoded) == 4  # one decode per distinct clip
     assert [(b.id, b.path) for b in bad] == [("b", str(bad_files / "truncated.mp4")), ("d", str(bad_files / "missing.mp4")),
                                              ("e", str(videos["mp4"])), ("f", ""), ("g", str(bad_files / "folder.mp4"))]
     assert [b.reason.split(" (")[0] for b in bad] == ["cannot be decoded", "no such file", bad[2].reason.split(" (")[0], "no video path",
                                                       "is a folder, not a video file"]
     assert "holds fewer than 2 frames" in bad[2].reason and str(bad[1]) == f"record 'd': {bad_files / 'missing.mp4'}: no such file"
-    assert len(cache) == 2  # the good clips; the CLEVRER one, shared by two records, decoded once and now a hit
+    assert len(cache) == 2  # the two good clips
     assert read_video(videos["clevrer"], TINY, cache=cache) is not None and cache.hits == 1
     root = tmp_path / "root"; (root / "v").mkdir(parents=True)
     (root / "v" / "clip.mp4").write_bytes(Path(videos["mp4"]).read_bytes())
