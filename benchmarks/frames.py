@@ -15,8 +15,17 @@ kept:
 Prints the seconds per pass, milliseconds per video and the ratio to the cached pass, checks that the cached
 frames equal the decoded ones, and reports the cache size. The videos were just written, so every pass reads
 from the OS page cache; disk speed is not what is measured.
+
+    .venv/bin/python benchmarks/frames.py --memory                    # one 4K clip (3840 x 2160), 16 frames read
+    .venv/bin/python benchmarks/frames.py --memory --size 7680x4320   # 8K (needs ~10 GB free for the "before" run)
+
+`--memory` measures what one clip costs: it writes one high-resolution h264 clip (frame by frame), then reads it with
+`PAPER_EVAL` (16 frames, at most 256 x 28 x 28 pixels) in a fresh process per run, and prints the process's peak
+resident memory (`ru_maxrss`) above what it held after its imports, for each decoder, with all sampled frames decoded
+before resizing (`DECODE_CHUNK_PIXELS` unbounded: the behaviour before chunking) and with the default chunk (one chunk
+of at most 8 M source pixels at a time). Both runs must return identical frames.
 """
-import argparse, platform, shutil, tempfile, time
+import argparse, json, platform, shutil, subprocess, sys, tempfile, time
 from pathlib import Path
 
 import numpy as np
@@ -49,13 +58,72 @@ def timed(paths, repeats, **kw):
     return best, clips
 
 
+_CHILD = """
+import hashlib, json, resource, sys
+import twgrpo.video as V
+V.DECODE_CHUNK_PIXELS = {chunk}
+import decord, av, torch, torchvision  # imports first: their memory is the baseline
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+clip = V.read_video({path!r}, V.PAPER_EVAL, backend={backend!r})
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps(dict(base_kib=base, peak_kib=peak, shape=list(clip.frames.shape), sha=hashlib.sha256(clip.frames.tobytes()).hexdigest())))
+"""
+
+
+def write_big(path, width, height, n, fps):
+    "An h264 clip of `n` frames of `width` x `height`, written a frame at a time (the frames never all sit in memory)."
+    import av
+    from fractions import Fraction
+    yy, xx = np.mgrid[0:height:8, 0:width:8]
+    with av.open(str(path), "w") as out:
+        st = out.add_stream("libx264", rate=Fraction(fps).limit_denominator(1001), options={"preset": "ultrafast"})
+        st.width, st.height, st.pix_fmt = width, height, "yuv420p"
+        for t in range(n):
+            small = np.stack([(xx + 7 * t) % 256, (yy + 3 * t) % 256, (xx + yy) % 256], -1).astype(np.uint8)
+            frame = np.repeat(np.repeat(small, 8, 0), 8, 1)[:height, :width]
+            out.mux(st.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")))
+        out.mux(st.encode())
+
+
+def memory(a):
+    w, h = map(int, a.size.lower().split("x"))
+    tmp = Path(tempfile.mkdtemp(prefix="twgrpo-frames-mem-"))
+    try:
+        path = tmp / "big.mp4"
+        t0 = time.perf_counter()
+        write_big(path, w, h, a.mem_frames, a.fps)
+        print(f"one clip: {a.mem_frames} frames of {w} x {h} at {a.fps:g} fps, h264, {path.stat().st_size / 2**20:.1f} MiB, "
+              f"written in {time.perf_counter() - t0:.1f} s; read with PAPER_EVAL (16 frames); {platform.processor() or platform.machine()}")
+        print(f"\n{'decoder':<8}{'chunk':<34}{'peak above imports, MiB':>24}{'seconds':>9}")
+        results = {}
+        for backend in ("decord", "pyav"):
+            for label, chunk in (("all sampled frames at once (before)", 10**15), ("default (8 M source pixels)", "V.DECODE_CHUNK_PIXELS")):
+                t0 = time.perf_counter()
+                r = subprocess.run([sys.executable, "-c", _CHILD.format(chunk=chunk, path=str(path), backend=backend)],
+                                   capture_output=True, text=True, timeout=1800)
+                if r.returncode != 0: raise SystemExit(f"{backend} / {label} failed:\n{r.stderr[-3000:]}")
+                out = json.loads(r.stdout.strip().splitlines()[-1])
+                results[(backend, label)] = out
+                print(f"{backend:<8}{label:<34}{(out['peak_kib'] - out['base_kib']) / 1024:>24.0f}{time.perf_counter() - t0:>9.1f}")
+        shas = {o["sha"] for (b, _), o in results.items() if b == "decord"}
+        assert len(shas) == 1, "decord: chunked frames differ from the unchunked ones"
+        assert len({o["sha"] for (b, _), o in results.items() if b == "pyav"}) == 1, "pyav: chunked frames differ"
+        print(f"\nframes {results[('decord', 'default (8 M source pixels)')]['shape']}; each decoder returns identical frames with and without chunks")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--videos", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=5.0)
     ap.add_argument("--fps", type=float, default=25.0)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--memory", action="store_true", help="measure the peak memory of reading one high-resolution clip instead")
+    ap.add_argument("--size", default="3840x2160", help="WIDTHxHEIGHT of the --memory clip")
+    ap.add_argument("--mem-frames", type=int, default=32, help="frames in the --memory clip")
     a = ap.parse_args()
+    if a.memory: return memory(a)
     tmp = Path(tempfile.mkdtemp(prefix="twgrpo-frames-"))
     try:
         n = round(a.seconds * a.fps)

@@ -5,12 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from twgrpo.data import (FORMATS, DataError, answer_letters, detect_format, load_benchmark, record_problem, record_solution,
-                         r1_eval_prompt, train_prompt, video_settings, write_jsonl, zeroshot_prompt)
+from twgrpo.data import (FORMATS, DataError, answer_letters, data_main, detect_format, load_benchmark, record_problem, record_solution,
+                         r1_eval_prompt, train_prompt, video_root_for, video_settings, write_jsonl, zeroshot_prompt)
 
 REPO = Path(__file__).resolve().parents[1]
 FIX = REPO/"tests/fixtures"
 UPSTREAM = REPO / "tests/fixtures/upstream"  # the reference's published files, copied unchanged (see its README)
+REAL = FIX / "real"  # unchanged records of the benchmarks' public files (see tests/fixtures/README.md)
 ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
 
 # one sample per format (the same table as the notebook), with the reader options it needs
@@ -18,7 +19,8 @@ SAMPLES = {"clevrer": ("clevrer/validation_sample.json", {}), "r1": ("videor1/ev
            "nextqa": ("nextqa/val_sample.csv", {}), "nextgqa": ("nextgqa/val_sample.csv", {"spans": str(FIX/"nextgqa/gsub_val_sample.json")}),
            "nextgqa_json": ("nextgqa_json/nextgqa_val_mixed_head.json", {}), "star": ("star/STAR_val_sample.json", {}),
            "mvbench": ("mvbench/json/action_sequence.json", {}), "videomme": ("videomme/test-00000-of-00001.parquet", {}),
-           "tempcompass": ("tempcompass/multi-choice.json", {}), "mmvu": ("mmvu/validation_sample.json", {})}
+           "tempcompass": ("tempcompass/multi-choice.json", {}), "mmvu": ("mmvu/validation_sample.json", {}),
+           "open_r1_video": ("open_r1_video/clevrer_counterfactual_train_sample.json", {})}
 
 
 def run_cli(*args, via="module"):
@@ -114,14 +116,14 @@ def test_csv_missing_column_and_bad_row(tmp_path):
     (tmp_path/"no_a4.csv").write_text("\n".join(l.rsplit(",", 1)[0] for l in lines) + "\n")
     with pytest.raises(DataError, match=r"no_a4.csv: the csv header lacks column\(s\) \['a4'\]"): load_benchmark(tmp_path/"no_a4.csv", "nextqa")
     (tmp_path/"short.csv").write_text("\n".join([lines[0], lines[1], lines[2].rsplit(",", 2)[0], lines[3]]) + "\n")
-    with pytest.raises(DataError, match="short.csv: line 3: wrong number of fields"): load_benchmark(tmp_path/"short.csv", "nextqa")
+    with pytest.raises(DataError, match=r"short.csv: line 3 \(id '\d+_\d+'\): wrong number of fields"): load_benchmark(tmp_path/"short.csv", "nextqa")
     recs, rep = load_benchmark(tmp_path/"short.csv", "nextqa", skip_bad=True, report=True)
     assert len(recs) == 2 and rep.skipped == Counter(malformed=1)
     rows = list(csv.DictReader(open(FIX/"nextqa/val_sample.csv")))
     rows[1]["answer"] = "7"
     with open(tmp_path/"idx.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(rows[0])); w.writeheader(); w.writerows(rows)
-    with pytest.raises(DataError, match="idx.csv: line 3: answer index 7 outside 0-4"): load_benchmark(tmp_path/"idx.csv", "nextqa")
+    with pytest.raises(DataError, match=r"idx.csv: line 3 \(id .*\): answer index 7 outside 0-4"): load_benchmark(tmp_path/"idx.csv", "nextqa")
 
 
 def test_answer_outside_options_and_no_correct_choice(tmp_path):
@@ -280,3 +282,185 @@ def test_cli_errors(tmp_path):
     assert r.returncode == 2 and "no_such_option" in r.stderr
     r = run_cli("convert", FIX/"clevrer/validation_sample.json")  # --to missing
     assert r.returncode == 2 and "--to" in r.stderr
+
+
+# ---------------------------------------------------------------- the benchmarks' real files (tests/fixtures/real)
+def _cli(*args):
+    "`twgrpo data ARGS` in-process: (exit code, stdout + stderr)."
+    import contextlib, io
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err): code = data_main([str(a) for a in args])
+    return code, out.getvalue() + err.getvalue()
+
+
+def test_real_tempcompass_option_lines_however_padded(tmp_path):
+    "The real multi-choice file writes one option as ' D. away from the screen': it loads, it is not taken for captioning."
+    recs, rep = load_benchmark(REAL/"tempcompass_multi-choice.json", report=True)
+    raw = json.loads((REAL/"tempcompass_multi-choice.json").read_text())
+    assert len(recs) == sum(len(v) for d in raw.values() for v in d.values()) == 10 and not rep.filtered
+    spin = next(r for r in recs if r["id"] == "1100319395_reverse/direction/multi-choice/2")
+    assert spin["options"] == ["towards the screen", "anticlockwise", "clockwise", "away from the screen"] and spin["answer"] == "B"
+    assert next(r for r in recs if r["id"] == "1083113449/speed/multi-choice/1")["options"][2] == "slow"  # 'C. slow ' stripped
+    # a choice-looking item that cannot be parsed is an error naming the item, not a filter
+    raw["1058907236"]["action"][0]["question"] = raw["1058907236"]["action"][0]["question"].replace("\nB.", "\nC.", 1)
+    with pytest.raises(DataError, match=r"video '1058907236' dimension 'action' item 0: looks like a multi-choice question but its options are labelled"):
+        load_benchmark(_dump(raw, tmp_path/"mc.json"))
+    raw = json.loads((REAL/"tempcompass_multi-choice.json").read_text())
+    raw["1058907236"]["action"][0]["question"] = raw["1058907236"]["action"][0]["question"].split("\n")[0]
+    with pytest.raises(DataError, match=r"item 0: answer '[A-D]\. .*' names an option, but the question has no option lines"):
+        load_benchmark(_dump(raw, tmp_path/"mc2.json"))
+    for fmt, n in (("yes_no", 3), ("caption_matching", 3)):
+        assert len(load_benchmark(REAL/f"tempcompass_{fmt}.json", task_formats=fmt)) == n
+    assert load_benchmark(FIX/"tempcompass/captioning.json", report=True)[1].filtered == Counter({"task format captioning": 3})
+
+
+def test_real_mvbench_single_option_items_and_tasks():
+    "The paper's eval_mvbench.json: five counterfactual items with one option load; the category is the task from problem_id."
+    recs = {r["id"]: r for r in load_benchmark(REAL/"eval_mvbench_excerpt.json")}
+    assert [len(recs[i]["options"]) for i in ("1282", "1299", "1312", "1338", "1363")] == [1] * 5
+    assert {recs[i]["category"] for i in ("1282", "1299", "1312", "1338", "1363")} == {"counterfactual_inference"}
+    assert (recs["1"]["category"], recs["801"]["category"], recs["1601"]["category"]) == ("action_antonym", "action_sequence", "episodic_reasoning")
+    # clip bounds: the paper's protocol reads whole videos (bounds kept in meta); MVBench's applies them
+    assert (recs["801"]["start"], recs["801"]["meta"]["clip_start"], recs["801"]["meta"]["clip_end"]) == (None, 1.5, 17.1)
+    bounded = {r["id"]: r for r in load_benchmark(REAL/"eval_mvbench_excerpt.json", clip_bounds=True)}
+    assert (bounded["801"]["start"], bounded["801"]["end"]) == (1.5, 17.1) and bounded["1"]["start"] is None
+    off = load_benchmark(REAL/"mvbench_json/counterfactual_inference.json")
+    assert [r["id"] for r in off] == [f"counterfactual_inference_{i}" for i in range(5)] and {r["category"] for r in off} == {"counterfactual_inference"}
+    assert [r["answer"] for r in off] == ["A"] * 5 and off[0]["video"] == "MVBench/video/clevrer/video_validation/video_10978.mp4"
+
+
+def test_mvbench_official_ids_follow_the_position(tmp_path):
+    raw = json.loads((REAL/"mvbench_json/episodic_reasoning.json").read_text())
+    raw = [raw[0], {**raw[1], "answer": "nobody said that"}, raw[1], raw[0] | {"video": "another_clip"}]
+    recs, rep = load_benchmark(_dump(raw, tmp_path/"episodic_reasoning.json"), skip_bad=True, report=True)
+    assert [r["id"] for r in recs] == ["episodic_reasoning_0", "episodic_reasoning_2", "episodic_reasoning_3"] and rep.skipped == Counter(bad_answer=1)
+    assert recs[0]["video"] == "MVBench/video/tvqa/frames_fps3_hq/castle_s07e04_seg02_clip_14" and recs[0]["meta"]["frames_folder"]
+    assert (recs[0]["start"], recs[0]["end"]) == (0.0, 38.32)
+    assert rep.notes["video is a folder of frames (not read by twgrpo.video: use Video-R1's mp4 copy)"] == 3
+
+
+def test_ambiguous_answers_resolved_from_the_source_or_named():
+    "NExT-GQA test has 'happy' as both D and E: a strict load leaves it out by name; NExT-QA's answer index settles it."
+    recs, rep = load_benchmark(REAL/"nextgqa_test_excerpt.csv", spans=REAL/"nextgqa_gsub_test_excerpt.json", report=True)
+    assert [r["id"] for r in recs] == ["2574374895_8", "3083302557_3"] and rep.filtered == Counter({"ambiguous answer": 1})
+    assert rep.named["ambiguous answer"][0].startswith("line 4 (id '3842638015_4'): answer 'happy' is the text of options D and E")
+    fixed = load_benchmark(REAL/"nextgqa_test_excerpt.csv", nextqa_csv=REAL/"nextqa_test_excerpt.csv")
+    assert [(r["id"], r["answer"]) for r in fixed] == [("2574374895_8", "C"), ("3083302557_3", "B"), ("3842638015_4", "E")]
+    nqa, rep = load_benchmark(REAL/"nextqa_test_excerpt.csv", report=True)
+    assert {r["id"]: r["answer"] for r in nqa}["4794935391_1"] == "A" and rep.notes["same option text under several letters"] == 2
+    with pytest.raises(DataError, match="no row with an answer index 0-4"):
+        load_benchmark(REAL/"nextgqa_test_excerpt.csv", nextqa_csv=REAL/"nextgqa_test_excerpt.csv")
+    code, text = _cli("convert", REAL/"nextgqa_test_excerpt.csv", "--to", "/dev/null")  # a strict convert of the official file succeeds
+    assert code == 0 and "ambiguous answer: line 4 (id '3842638015_4')" in text
+
+
+def test_star_per_choice_flags_and_ids(tmp_path):
+    rec = json.loads((REAL/"star_val_record.json").read_text())[0]
+    assert [(r["id"], r["answer"], r["category"], r["start"], r["end"]) for r in load_benchmark(REAL/"star_val_record.json")] == \
+        [("Interaction_T1_3772", "A", "Interaction", 8.9, 15.5)]
+    twice = {**rec, "choices": [dict(c) for c in rec["choices"]]}
+    twice["choices"][3]["choice"] = rec["answer"]
+    assert load_benchmark(_dump([twice], tmp_path/"s.json"), report=True)[1].filtered == Counter({"ambiguous answer": 1})
+    for c, flag in zip(twice["choices"], ("wrong", "wrong", "wrong", "correct")): c["answer"] = flag
+    assert load_benchmark(_dump([twice], tmp_path/"s.json"))[0]["answer"] == "D"
+    with pytest.raises(DataError, match="2 choices are flagged correct"):
+        twice["choices"][0]["answer"] = "correct"; load_benchmark(_dump([twice], tmp_path/"s.json"))
+    by_id = {**rec, "answer_id": 2, "choices": [dict(c, choice=rec["answer"]) if c["choice_id"] == 2 else c for c in rec["choices"]]}
+    assert load_benchmark(_dump([by_id], tmp_path/"s.json"))[0]["answer"] == "C"
+
+
+def test_star_end_to_end_clips_the_span(tmp_path):
+    "STAR's official record with a Charades video under the root: the prompt's video item carries the span, the reader honours it."
+    from twgrpo.video import VideoSettings, barcode_frames, read_barcode, read_video, write_video
+    write_video(tmp_path/"STAR/Charades_v1_480/WBS4I.mp4", barcode_frames(250, 56, 84), fps=10.0)  # 25 s
+    settings = VideoSettings(fps=2.0, max_frames=16, min_pixels=56 * 84, max_pixels=56 * 84)  # the paper's sampling, frames kept as written
+    rec = load_benchmark(REAL/"star_val_record.json", video_root=tmp_path, check_videos=True)[0]
+    item = train_prompt(rec, settings)[0]["content"][0]
+    assert (item["start"], item["end"]) == (8.9, 15.5)
+    clip = read_video(item["video"], settings, start=item["start"], end=item["end"])
+    assert clip.indices[0] == 89 and clip.indices[-1] == 155 and read_barcode(clip.frames).tolist() == clip.indices.tolist()
+
+
+def test_video_paths_map_onto_the_layout(tmp_path):
+    "The paper's nextgqa_val.json points at NExT-QA's numbered folders (1104/<id>.mp4): a template or a prefix maps them."
+    raw = load_benchmark(REAL/"nextgqa_val_head.json")
+    assert raw[0]["video"] == "1104/4882821564.mp4"
+    flat = load_benchmark(REAL/"nextgqa_val_head.json", video_template="NExTQA/videos/{name}")
+    assert [r["video"] for r in flat] == [f"NExTQA/videos/{r['id'].split('_')[0]}.mp4" for r in flat]
+    ours = load_benchmark(UPSTREAM/"nextgqa_val_raw.json")[:6]  # the same questions in the paper's flat-path copy
+    assert [(r["id"], r["video"], r["answer"], r["options"]) for r in flat] == [(r["id"], r["video"], r["answer"], r["options"]) for r in ours]
+    assert load_benchmark(REAL/"nextgqa_val_head.json", video_prefix="NExTQA/NExTVideo")[0]["video"] == "NExTQA/NExTVideo/1104/4882821564.mp4"
+    assert load_benchmark(FIX/"nextqa/val_sample.csv", video_prefix="videos/")[0]["video"].startswith("videos/")  # replaces NExTQA/videos/
+    code, text = _cli("convert", REAL/"nextgqa_val_head.json", "--to", tmp_path/"a.jsonl", "--opt", "video_prefix=NExTQA/NExTVideo/")
+    assert code == 0, text
+    code, text = _cli("convert", REAL/"nextgqa_val_head.json", "--to", tmp_path/"b.jsonl", "--video-template", "NExTQA/videos/{name}")
+    assert code == 0 and load_benchmark(tmp_path/"b.jsonl")[0]["video"] == "NExTQA/videos/4882821564.mp4"
+    root = tmp_path/"root"; (root/"NExTQA/videos").mkdir(parents=True)
+    for r in flat: (root/r["video"]).write_bytes(b"\0")
+    assert len(load_benchmark(REAL/"nextgqa_val_head.json", video_template="NExTQA/videos/{name}", video_root=root, check_videos=True)) == 6
+
+
+def test_one_rule_for_a_records_files_videos(tmp_path):
+    assert video_root_for(tmp_path/"d/recs.jsonl") == tmp_path/"d" and video_root_for(tmp_path/"d/recs.jsonl", tmp_path/"r") == tmp_path/"r"
+    (tmp_path/"d/videos").mkdir(parents=True); (tmp_path/"d/videos/a.mp4").write_bytes(b"\0")
+    recs = load_benchmark(FIX/"videor1/eval_mmvu_head.json")[:1]
+    write_jsonl([{**recs[0], "video": "videos/a.mp4"}], tmp_path/"d/recs.jsonl")
+    got = load_benchmark(tmp_path/"d/recs.jsonl", video_root=video_root_for(tmp_path/"d/recs.jsonl"), check_videos=True)
+    assert got[0]["video"] == str((tmp_path/"d/videos/a.mp4").resolve())
+
+
+def test_detection_by_signature_fields(tmp_path):
+    with pytest.raises(DataError, match=r"questions_by_scene.json: cannot tell the format .* looked for tempcompass: \{video_id: \{dimension"):
+        detect_format(FIX/"clevrer/questions_by_scene.json")
+    for extra in ([], ["--skip-bad"]):  # never "wrote 0 records" with exit 0
+        code, text = _cli("convert", FIX/"clevrer/questions_by_scene.json", "--to", tmp_path/"x.jsonl", *extra)
+        assert code == 2 and "looked for" in text and not (tmp_path/"x.jsonl").exists()
+    assert detect_format(REAL/"star_val_record.json") == "star" and detect_format(REAL/"nextgqa_val_head.json") == "nextgqa_json"
+    assert detect_format(REAL/"mvbench_json/episodic_reasoning.json") == "mvbench"
+
+
+def test_zero_records_is_an_error_unless_asked_for(tmp_path):
+    code, text = _cli("convert", REAL/"tempcompass_yes_no.json", "--to", tmp_path/"yn.jsonl")
+    assert code == 2 and "no record kept: all 3 were left out (task format yes_no: 3); to load them: --opt task_formats=yes_no" in text
+    assert not (tmp_path/"yn.jsonl").exists()
+    code, text = _cli("convert", REAL/"tempcompass_yes_no.json", "--to", tmp_path/"mc.jsonl", "--opt", "task_formats=multi-choice")
+    assert code == 0 and "no records" in text and load_benchmark(tmp_path/"mc.jsonl", "unified") == []  # the filter asked for
+    code, text = _cli("stats", FIX/"tempcompass/captioning.json")
+    assert code == 2 and "task format captioning: 3" in text
+
+
+def test_open_r1_video_rows_are_the_references_rows(tmp_path):
+    "The paper's trainer reads its file with `datasets.Dataset.from_json`: record k is row k, as a JSON list or JSON lines."
+    from datasets import Dataset
+    src = FIX/"open_r1_video/clevrer_counterfactual_train_sample.json"
+    rows = json.loads(src.read_text())
+    (tmp_path/"train.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    for path in (src, tmp_path/"train.jsonl"):
+        assert detect_format(path) == "open_r1_video"
+        recs, ds = load_benchmark(path), Dataset.from_json(str(path), cache_dir=str(tmp_path/"hf"))
+        assert [r["id"] for r in recs] == [str(k) for k in range(len(ds))]
+        assert [record_problem(r) for r in recs] == ds["problem"] and [record_solution(r) for r in recs] == ds["solution"]
+        assert [r["video"] for r in recs] == ds["video"] and {r["source"] for r in recs} == {"clevrer"}
+    bad = [rows[0], {**rows[1], "problem": "Which will happen?"}, rows[2]]
+    recs, rep = load_benchmark(_dump(bad, tmp_path/"bad.json"), "open_r1_video", skip_bad=True, report=True)
+    assert [r["id"] for r in recs] == ["0", "2"] and rep.skipped == Counter(bad_option=1)
+
+
+def test_mmvu_subjects_official_and_paper_copy():
+    off = {r["video"]: r["category"] for r in load_benchmark(REAL/"mmvu_validation_excerpt.json")}
+    copy = {r["video"]: r["category"] for r in load_benchmark(REAL/"eval_mmvu_subjects.json")}
+    assert (off["MMVU/videos/Dentistry/3.mp4"], copy["MMVU/videos/Dentistry/3.mp4"]) == ("Pharmacy", "Dentistry")
+    assert (off["MMVU/videos/Management/2.mp4"], copy["MMVU/videos/Management/2.mp4"]) == ("Economics", "Management")
+    folder = {r["video"]: r["category"] for r in load_benchmark(REAL/"mmvu_validation_excerpt.json", category="folder")}
+    assert all(folder[v] == copy[v] for v in folder if v in copy)
+
+
+def test_converted_files_follow_the_umask_and_json_standard(tmp_path):
+    rec = load_benchmark(FIX/"star/STAR_val_sample.json")[0]
+    old = os.umask(0o022)
+    try:
+        write_jsonl([rec], tmp_path/"a.jsonl"); os.umask(0o077); write_jsonl([rec], tmp_path/"b.jsonl")
+    finally: os.umask(old)
+    assert ((tmp_path/"a.jsonl").stat().st_mode & 0o777, (tmp_path/"b.jsonl").stat().st_mode & 0o777) == (0o644, 0o600)
+    with pytest.raises(DataError, match="record 'Interaction_T1_13' is not standard JSON"): write_jsonl([{**rec, "end": float("inf")}], tmp_path/"c.jsonl")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jsonl", "b.jsonl"]  # no stray temporary file

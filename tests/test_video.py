@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from twgrpo import video as V
-from twgrpo.video import (PAPER_EVAL, PAPER_TRAIN, PRESETS, TINY, FrameCache, VideoClip, VideoError, VideoSettings,
-                          barcode_frames, frame_count, read_barcode, read_video, resize_hw, sample_indices,
+from twgrpo.video import (PAPER_EVAL, PAPER_TRAIN, PRESETS, TINY, BadVideo, FrameCache, VideoClip, VideoError, VideoSettings,
+                          barcode_frames, frame_count, preflight_videos, read_barcode, read_video, resize_hw, sample_indices,
                           to_processor_inputs, write_video)
 
 qvp = pytest.importorskip("qwen_vl_utils.vision_process")
@@ -147,7 +147,7 @@ def test_start_end_override_settings(videos):
 
 
 def test_auto_falls_back_to_pyav(videos, monkeypatch):
-    def broken(path, pick): raise RuntimeError("decord exploded")
+    def broken(path, pick, settings): raise RuntimeError("decord exploded")
     monkeypatch.setitem(V._READERS, "decord", broken)
     assert read_video(videos["mp4"], TINY).backend == "pyav"
     with pytest.raises(VideoError, match="decord: RuntimeError: decord exploded"): read_video(videos["mp4"], TINY, backend="decord")
@@ -175,12 +175,55 @@ def bad_files(videos, tmp_path_factory):
 
 @pytest.mark.parametrize("backend", ["auto", "decord", "pyav"])
 @pytest.mark.parametrize("name,reason", [("missing.mp4", "no such file"), ("empty.mp4", "is empty"),
-    ("folder.mp4", "is not a file"), ("junk.webm", "cannot be decoded"), ("truncated.mp4", "cannot be decoded"),
+    ("folder.mp4", "is a folder, not a video file"), ("junk.webm", "cannot be decoded"), ("truncated.mp4", "cannot be decoded"),
     ("arrays.npz", "cannot be decoded"), ("one_frame.mp4", "need at least 2")])
 def test_bad_videos_raise_video_error(bad_files, backend, name, reason):
     with pytest.raises(VideoError, match=reason) as e: read_video(bad_files / name, PAPER_TRAIN, backend=backend)
     assert name in str(e.value) and e.value.path == str(bad_files / name)
     assert isinstance(e.value, ValueError)
+
+
+@pytest.mark.parametrize("backend", ["decord", "pyav"])
+def test_bad_videos_print_nothing_native(bad_files, backend, capfd):
+    "decord's and FFmpeg's own error lines are silenced; the VideoError carries the reason."
+    for name in ("truncated.mp4", "junk.webm", "arrays.npz"):
+        with pytest.raises(VideoError, match=name): read_video(bad_files / name, PAPER_TRAIN, backend=backend)
+    out, err = capfd.readouterr()
+    assert (out, err) == ("", "")
+
+
+@pytest.mark.parametrize("backend", ["decord", "pyav"])
+def test_chunked_decoding_gives_the_same_frames(videos, backend, monkeypatch):
+    "Frames are resized a chunk at a time to bound memory; one frame per chunk gives the very same pixels as one chunk."
+    settings = replace(TINY, nframes=6)
+    whole = read_video(videos["clevrer"], settings, backend=backend)
+    monkeypatch.setattr(V, "DECODE_CHUNK_PIXELS", 1)
+    one_by_one = read_video(videos["clevrer"], settings, backend=backend)
+    assert np.array_equal(whole.frames, one_by_one.frames) and whole.indices.tolist() == one_by_one.indices.tolist()
+    assert read_barcode(one_by_one.frames).tolist() == one_by_one.indices.tolist()
+
+
+def test_preflight_names_the_bad_records(videos, bad_files, tmp_path, monkeypatch):
+    recs = [dict(id="a", video=str(videos["clevrer"])), dict(id="b", video=str(bad_files / "truncated.mp4")),
+            dict(id="c", video=str(videos["clevrer"])), dict(id="d", video=str(bad_files / "missing.mp4")),
+            dict(id="e", video=str(videos["mp4"]), start=5.0), dict(id="f", video=""), dict(id="g", video=str(bad_files / "folder.mp4")),
+            dict(id="h", video=str(videos["mp4"]))]
+    cache, decoded, decode = FrameCache(tmp_path / "cache"), [], V._decode
+    monkeypatch.setattr(V, "_decode", lambda path, *a: decoded.append(str(path)) or decode(path, *a))
+    bad = preflight_videos(recs, TINY, cache=cache, workers=3)
+    assert sorted(decoded).count(str(videos["clevrer"])) == 1 and len(decoded) == 4  # one decode per distinct clip
+    assert [(b.id, b.path) for b in bad] == [("b", str(bad_files / "truncated.mp4")), ("d", str(bad_files / "missing.mp4")),
+                                             ("e", str(videos["mp4"])), ("f", ""), ("g", str(bad_files / "folder.mp4"))]
+    assert [b.reason.split(" (")[0] for b in bad] == ["cannot be decoded", "no such file", bad[2].reason.split(" (")[0], "no video path",
+                                                      "is a folder, not a video file"]
+    assert "holds fewer than 2 frames" in bad[2].reason and str(bad[1]) == f"record 'd': {bad_files / 'missing.mp4'}: no such file"
+    assert len(cache) == 2  # the two good clips
+    assert read_video(videos["clevrer"], TINY, cache=cache) is not None and cache.hits == 1
+    root = tmp_path / "root"; (root / "v").mkdir(parents=True)
+    (root / "v" / "clip.mp4").write_bytes(Path(videos["mp4"]).read_bytes())
+    rel = [dict(id="in", video="v/clip.mp4"), dict(id="out", video="../../etc/hostname")]
+    bad = preflight_videos(rel, TINY, video_root=root, cache=False)
+    assert [b.id for b in bad] == ["out"] and "outside the data root" in bad[0].reason and isinstance(bad[0], BadVideo)
 
 
 def test_bad_time_range_names_the_file(videos):

@@ -6,7 +6,7 @@ Docs: https://twgrpo.github.io/twgrpo/data.html.md"""
 
 # %% ../nbs/05_data.ipynb #37da5579
 from __future__ import annotations
-import argparse, csv, json, os, re, sys, tempfile, warnings
+import argparse, csv, inspect, json, math, os, re, string, sys, tempfile, warnings
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -16,12 +16,13 @@ from typing import Callable, Iterable, Iterator
 
 # %% auto #0
 __all__ = ['LETTERS', 'PROBLEM_TYPES', 'RECORD_KEYS', 'FORMATS', 'MVBENCH_TASKS', 'CLEVRER_TYPES', 'TEMPCOMPASS_FORMATS',
-           'PAPER_TEMPLATE', 'R1_TEMPLATES', 'TYPE_TEMPLATES', 'ZEROSHOT_TEMPLATES', 'R1_SYSTEM', 'PROMPTS',
-           'DataError', 'letters_str', 'make_record', 'answer_letters', 'record_problem', 'record_solution',
-           'parse_problem', 'validate_record', 'r1_video_path', 'resolve_video', 'LoadReport', 'register_format',
-           'load_benchmark', 'write_jsonl', 'strip_labels', 'mvbench_task', 'clevrer_video', 'detect_format',
-           'video_settings', 'video_item', 'train_prompt', 'r1_question', 'r1_eval_prompt', 'zeroshot_prompt',
-           'dataset_stats', 'format_stats', 'data_main']
+           'TEMPCOMPASS_DIMENSIONS', 'FORMAT_SIGNATURES', 'PAPER_TEMPLATE', 'R1_TEMPLATES', 'TYPE_TEMPLATES',
+           'ZEROSHOT_TEMPLATES', 'R1_SYSTEM', 'PROMPTS', 'DataError', 'letters_str', 'make_record', 'answer_letters',
+           'record_problem', 'record_solution', 'parse_problem', 'validate_record', 'r1_video_path', 'resolve_video',
+           'video_root_for', 'check_video_template', 'map_video_path', 'LoadReport', 'register_format',
+           'reader_options', 'load_benchmark', 'write_jsonl', 'strip_labels', 'mvbench_task', 'clevrer_video',
+           'detect_format', 'video_settings', 'video_item', 'train_prompt', 'r1_question', 'r1_eval_prompt',
+           'zeroshot_prompt', 'dataset_stats', 'format_stats', 'check_not_empty', 'data_main']
 
 # %% ../nbs/05_data.ipynb #381f7f3b
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -75,7 +76,7 @@ def record_solution(rec:dict) -> str:
     return f"<answer>{rec['answer']}</answer>"
 
 # %% ../nbs/05_data.ipynb #c7e976fa
-_OPTION_LINE = re.compile(r"^([A-Z])[.):]?\s+(.*)$")
+_OPTION_LINE = re.compile(r"^\s*\(?([A-Z])[.):]?\s+(.*)$")
 
 def parse_problem(problem:str) -> tuple[str, list[str]]:
     "Split a `problem` string into question and options: the trailing run of lines 'A text', 'B text', ..."
@@ -96,18 +97,20 @@ def validate_record(rec:dict, where:str="") -> dict:
     if not isinstance(rec["video"], str) or not rec["video"].strip(): bad("no video path", "missing_field")
     if not isinstance(rec["question"], str) or not rec["question"].strip(): bad("empty question", "missing_field")
     for k in ("start", "end"):
-        if rec[k] is not None and (isinstance(rec[k], bool) or not isinstance(rec[k], (int, float)) or rec[k] < 0):
-            bad(f"`{k}` must be None or seconds >= 0, got {rec[k]!r}")
+        v = rec[k]
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0):
+            bad(f"`{k}` must be None or finite seconds >= 0, got {v!r}", "bad_value")
     if rec["start"] is not None and rec["end"] is not None and rec["end"] <= rec["start"]:
         bad(f"clip end {rec['end']} is not after its start {rec['start']}")
     if rec["problem_type"] not in PROBLEM_TYPES: bad(f"unknown problem_type {rec['problem_type']!r}; use one of {PROBLEM_TYPES}")
     if not isinstance(rec["meta"], dict): bad("`meta` must be a dict")
     opts = rec["options"]
+    if isinstance(opts, dict): bad(f"`options` must be a list of option texts (letters follow the order), got a dict with keys {sorted(opts)[:6]}")
     if not isinstance(opts, list) or not all(isinstance(o, str) for o in opts): bad("`options` must be a list of strings")
     if rec["problem_type"] != "multiple choice":
         if not str(rec["answer"]).strip(): bad("empty answer", "no_correct_choice")
         return rec
-    if not 2 <= len(opts) <= len(LETTERS): bad(f"a choice question needs 2 to {len(LETTERS)} options, got {len(opts)}")
+    if not 1 <= len(opts) <= len(LETTERS): bad(f"a choice question needs 1 to {len(LETTERS)} options, got {len(opts)}")
     if empty := [LETTERS[i] for i, o in enumerate(opts) if not o.strip()]: bad(f"option(s) {empty} have no text")
     if not isinstance(rec["answer"], str) or not rec["answer"].strip(","): bad("no correct choice", "no_correct_choice")
     letters = rec["answer"].split(",")
@@ -139,6 +142,39 @@ def resolve_video(rec:dict|str, # a record, or a path
                         "root: no '..', no absolute path elsewhere, no symlink leading out (layout: data/README.md)", "unsafe_path")
     return real
 
+# %% ../nbs/05_data.ipynb #ca7cd816
+def video_root_for(records_file:str|Path, # the records (or benchmark) file
+                   video_root:str|Path|None=None # an explicit data root (`--video_root`), which wins
+                  ) -> Path:
+    "The data root a records file's videos are resolved against: `video_root` when given, else the file's own folder."
+    return Path(video_root if video_root is not None else Path(records_file).parent).expanduser()
+
+# %% ../nbs/05_data.ipynb #dd1556f4
+_TEMPLATE_FIELDS = ("path", "name", "stem", "parent")
+
+def check_video_template(template:str) -> str:
+    "`template` if every placeholder is one of {path} {name} {stem} {parent}, else `DataError` naming it."
+    try: fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as e: raise DataError(f"video_template {template!r}: {e}", "bad_option") from None
+    if bad := [f for f in fields if f not in _TEMPLATE_FIELDS]:
+        raise DataError(f"video_template {template!r}: unknown placeholder(s) {bad}; use {{path}}, {{name}}, {{stem}} or {{parent}}", "bad_option")
+    return template
+
+def map_video_path(path:str, # the video path the format gives (relative to the data root, or absolute)
+                   prefix:str|None=None, # folder put in front of `path`
+                   template:str|None=None # pattern with {path} {name} {stem} {parent}; wins over `prefix`
+                  ) -> str:
+    "A benchmark file's video path mapped onto the data-root layout (an absolute path takes no prefix)."
+    if template is None and not prefix: return str(path)
+    p = str(path).replace("\\", "/")
+    if template is not None:
+        parts = p.rstrip("/").split("/")
+        name = parts[-1]
+        return check_video_template(template).format(path=p, name=name, stem=name.rsplit(".", 1)[0] if "." in name else name,
+                                                     parent=parts[-2] if len(parts) > 1 else "")
+    if p.startswith("/"): return p
+    return prefix + p if prefix.endswith("/") else f"{prefix}/{p}"
+
 # %% ../nbs/05_data.ipynb #7ee7f6b7
 @dataclass
 class LoadReport:
@@ -150,6 +186,8 @@ class LoadReport:
     filtered: Counter = field(default_factory=Counter)  # left out on purpose: other question types, no correct choice in CLEVRER, ...
     notes: Counter = field(default_factory=Counter)  # kept, but worth knowing (e.g. a NExT-GQA question without a grounding span)
     examples: list = field(default_factory=list)  # the first messages of skipped records
+    named: dict = field(default_factory=dict)  # reason -> messages naming each record left out or noted for it
+    hints: dict = field(default_factory=dict)  # reason -> the reader option that would keep those records (`task_formats=yes_no`)
 
     def __str__(self):
         parts = [f"{self.path} ({self.fmt}): {self.loaded} records"]
@@ -159,20 +197,37 @@ class LoadReport:
     __repr__ = __str__
 
 # %% ../nbs/05_data.ipynb #c6f2c6a6
+_NAMED_SKIPS = ("ambiguous_answer",)  # reasons for which a record is left out (counted and named), not an error
+
 class _Collector:
-    "Gathers the records of one file: validates, checks video paths, and raises or counts per the skip policy."
-    def __init__(self, path, fmt, video_root=None, skip_bad=False, check_videos=False):
+    "Gathers the records of one file: validates, maps and checks video paths, and raises or counts per the skip policy."
+    def __init__(self, path, fmt, video_root=None, skip_bad=False, check_videos=False, video_prefix=None, video_template=None):
         self.path, self.video_root, self.skip_bad, self.check_videos = str(path), video_root, skip_bad, check_videos
+        self.video_prefix, self.video_template = video_prefix, video_template
         self.records, self.ids, self.report = [], set(), LoadReport(str(path), fmt)
 
-    def drop(self, reason:str): self.report.filtered[reason] += 1
-    def note(self, reason:str): self.report.notes[reason] += 1
+    def drop(self, reason:str, hint:str|None=None, name:str|None=None):
+        "Leave a record out on purpose: counted under `filtered`; `hint` is the option that keeps such records, `name` says which."
+        self.report.filtered[reason] += 1
+        if hint: self.report.hints[reason] = hint
+        if name is not None: self.report.named.setdefault(reason, []).append(name)
+
+    def note(self, reason:str, name:str|None=None):
+        self.report.notes[reason] += 1
+        if name is not None: self.report.named.setdefault(reason, []).append(name)
+
+    def video(self, rel:str, default_prefix:str="") -> str:
+        "The video path of a record: the format's own path (`default_prefix` + `rel`) mapped by the user's prefix or template."
+        if self.video_template is not None: return map_video_path(map_video_path(rel, default_prefix), template=self.video_template)
+        return map_video_path(rel, default_prefix if self.video_prefix is None else self.video_prefix)
 
     @contextmanager
     def item(self, where:str):
         "Convert one native item inside `with`: any error names the file and `where`, and is raised or counted."
         try: yield
-        except DataError as e: self._bad(e.reason, f"{self.path}: {where}: {e}", e)
+        except DataError as e:
+            if e.reason in _NAMED_SKIPS: self.drop(e.reason.replace("_", " "), name=f"{where}: {e}")
+            else: self._bad(e.reason, f"{self.path}: {where}: {e}", e)
         except KeyError as e: self._bad("missing_field", f"{self.path}: {where}: missing field {e.args[0]!r}", e)
         except (IndexError, TypeError, ValueError, AttributeError) as e:
             self._bad("malformed", f"{self.path}: {where}: {type(e).__name__}: {e}", e)
@@ -187,8 +242,12 @@ class _Collector:
         validate_record(rec)
         if rec["id"] in self.ids: raise DataError(f"duplicate id {rec['id']!r}", "duplicate_id")
         if self.video_root is not None: rec["video"] = str(resolve_video(rec, self.video_root))
-        if self.check_videos and not Path(rec["video"]).exists():
-            raise DataError(f"video {rec['video']} not found (give the data root with video_root / --video-root; layout: data/README.md)", "missing_video")
+        if self.check_videos and not Path(rec["video"]).is_file():
+            what = "is a folder, not a video file" if Path(rec["video"]).is_dir() else "not found"
+            raise DataError(f"video {rec['video']} {what} (give the data root with video_root / --video-root, or map the paths with "
+                            "video_prefix / video_template; layout: data/README.md)", "missing_video")
+        if rec["problem_type"] == "multiple choice" and len({o.strip() for o in rec["options"]}) < len(rec["options"]):
+            self.note("same option text under several letters", f"record {rec['id']!r}")
         self.ids.add(rec["id"])
         self.records.append(rec)
 
@@ -204,99 +263,160 @@ def register_format(name:str):
         return reader
     return deco
 
+def reader_options(fmt:str) -> list[str]:
+    "The options of format `fmt`'s reader (what `--opt KEY=VALUE` accepts), besides `video_prefix` and `video_template`."
+    return [k for k in inspect.signature(_READERS[fmt]).parameters if k not in ("path", "col")]
+
 def load_benchmark(path:str|Path, # a benchmark file in one of `FORMATS`
                    fmt:str|None=None, # format name; detected from the file when None
                    video_root:str|Path|None=None, # data root: when given, videos become absolute paths checked to stay inside it
                    skip_bad:bool=False, # count malformed records and go on, instead of raising `DataError`
                    report:bool=False, # also return the `LoadReport`
                    check_videos:bool=False, # require every video file to exist
-                   **opts # options of the format's reader (see each format)
+                   video_prefix:str|None=None, # folder in front of the format's own video paths (replaces its default folder)
+                   video_template:str|None=None, # pattern for the video paths, with {path} {name} {stem} {parent}
+                   **opts # options of the format's reader (see each format, and `reader_options`)
                   ) -> list[dict] | tuple[list[dict], LoadReport]:
     "Load a benchmark file as unified records."
     path = Path(path)
-    if not path.is_file(): raise DataError(f"{path}: no such file (where each benchmark comes from: data/README.md)", "missing_file")
+    if not path.exists(): raise DataError(f"{path}: no such file (where each benchmark comes from: data/README.md)", "missing_file")
+    if not path.is_file(): raise DataError(f"{path}: is a folder, not a benchmark file", "missing_file")
     fmt = fmt or detect_format(path)
     if fmt not in _READERS: raise DataError(f"{path}: unknown format {fmt!r}; known: {', '.join(sorted(FORMATS))}", "unknown_format")
-    col = _Collector(path, fmt, video_root, skip_bad, check_videos)
+    if unknown := sorted(set(opts) - set(reader_options(fmt))):
+        raise DataError(f"{path}: {', '.join(unknown)} is not an option of the {fmt!r} format; its options: "
+                        f"{', '.join(reader_options(fmt) + ['video_prefix', 'video_template'])}", "bad_option")
+    for name, v in (("video_prefix", video_prefix), ("video_template", video_template)):
+        if v is not None and not isinstance(v, str): raise DataError(f"{name} must be text, got {v!r}", "bad_option")
+    if video_template is not None: check_video_template(video_template)
+    col = _Collector(path, fmt, video_root, skip_bad, check_videos, video_prefix, video_template)
     _READERS[fmt](path, col, **opts)
     col.report.loaded = len(col.records)
     if col.report.skipped and not report: warnings.warn(f"skipped malformed records: {col.report}", stacklevel=2)
     return (col.records, col.report) if report else col.records
 
 # %% ../nbs/05_data.ipynb #499c3e78
+def _not_utf8(path, e:UnicodeDecodeError) -> DataError:
+    return DataError(f"{path}: not UTF-8 text (byte 0x{e.object[e.start]:02x} at offset {e.start}); save it as UTF-8, "
+                     f"e.g. `iconv -f latin1 -t utf-8 {Path(path).name} > utf8_{Path(path).name}`", "bad_file")
+
 def _read_json(path):
-    try: return json.loads(Path(path).read_text(encoding="utf-8"))
+    "A json document (a UTF-8 byte-order mark is allowed); errors name the file and the position."
+    try: return json.loads(Path(path).read_text(encoding="utf-8-sig"))
     except json.JSONDecodeError as e:
         raise DataError(f"{path}: not valid JSON at line {e.lineno}, column {e.colno} ({e.msg}); is the file truncated?", "bad_file") from None
-    except UnicodeDecodeError as e: raise DataError(f"{path}: not UTF-8 text ({e})", "bad_file") from None
+    except UnicodeDecodeError as e: raise _not_utf8(path, e) from None
+    except OSError as e: raise DataError(f"{path}: cannot read it ({e.strerror})", "bad_file") from None
 
 def _where(i:int, obj, *keys) -> str:
     for k in keys:
         if isinstance(obj, dict) and obj.get(k) is not None: return f"record {i} ({k} {obj[k]!r})"
     return f"record {i}"
 
-def _json_items(path, col, *id_keys) -> Iterator[tuple[str, object]]:
-    "(where, item) for a json list or a jsonl file; a bad jsonl line is a bad record."
+_MISSING = object()
+
+def _json_items(path, col, *id_keys) -> Iterator[tuple[int, str, object]]:
+    "(position, where, item) for a json list or a jsonl file; a bad jsonl line is a bad record, and keeps its position."
     if Path(path).suffix.lower() == ".jsonl":
-        with open(path, encoding="utf-8") as f:
-            for n, line in enumerate(f, 1):
-                if not line.strip(): continue
-                with col.item(f"line {n}"):
-                    try: obj = json.loads(line)
-                    except json.JSONDecodeError as e: raise DataError(f"not valid JSON ({e.msg}, column {e.colno})", "bad_json") from None
-                    yield _where(n, obj, *id_keys).replace("record", "line", 1), obj
+        try:
+            with open(path, encoding="utf-8-sig") as f: lines = f.read().split("\n")
+        except UnicodeDecodeError as e: raise _not_utf8(path, e) from None
+        i = 0
+        for n, line in enumerate(lines, 1):
+            if not line.strip(): continue
+            obj = _MISSING
+            with col.item(f"line {n}"):
+                try: obj = json.loads(line)
+                except json.JSONDecodeError as e: raise DataError(f"not valid JSON ({e.msg}, column {e.colno})", "bad_json") from None
+            if obj is not _MISSING: yield i, _where(n, obj, *id_keys).replace("record", "line", 1), obj
+            i += 1
         return
     data = _read_json(path)
     if not isinstance(data, list): raise DataError(f"{path}: expected a list of records at the top level, got {type(data).__name__}", "bad_file")
-    for i, obj in enumerate(data): yield _where(i, obj, *id_keys), obj
+    for i, obj in enumerate(data): yield i, _where(i, obj, *id_keys), obj
+
+def _umask() -> int:
+    m = os.umask(0o022); os.umask(m)
+    return m
 
 def write_jsonl(records:Iterable[dict], path:str|Path) -> Path:
-    "Write unified records as JSON lines (atomically: a temporary file renamed into place)."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        for r in records: f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    os.replace(tmp, path)
+    "Write unified records as standard JSON lines, atomically (a temporary file renamed into place), with the umask's permissions."
+    path = Path(path)
+    if path.is_dir(): raise DataError(f"{path}: is a folder; give the output file, e.g. {path / 'records.jsonl'}", "bad_output")
+    try: path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise DataError(f"{path}: cannot create its folder {path.parent} ({e.strerror or e})", "bad_output") from None
+    try: fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as e: raise DataError(f"{path}: cannot write in {path.parent} ({e.strerror or e})", "bad_output") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            for r in records:
+                try: line = json.dumps(r, ensure_ascii=False, allow_nan=False)
+                except (ValueError, TypeError) as e:
+                    raise DataError(f"{path}: record {r.get('id') if isinstance(r, dict) else r!r} is not standard JSON ({e}); nothing written", "bad_value") from None
+                f.write(line + "\n")
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise DataError(f"{path}: cannot write it ({e.strerror or e})", "bad_output") from None
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 @register_format("unified")
 def _read_unified(path, col):
     "This project's records (jsonl, or a json list), as written by `twgrpo data convert`."
-    for where, obj in _json_items(path, col, "id"):
+    for _, where, obj in _json_items(path, col, "id"):
         with col.item(where):
+            if not isinstance(obj, dict): raise DataError(f"a record is a JSON object, got {type(obj).__name__}")
             if extra := set(obj) - set(RECORD_KEYS): raise DataError(f"unknown field(s) {sorted(extra)}: keep extra information under `meta`")
-            col.emit({k: obj[k] for k in RECORD_KEYS})
+            rec = {k: obj[k] for k in RECORD_KEYS}
+            if isinstance(rec.get("video"), str): rec["video"] = col.video(rec["video"])
+            col.emit(rec)
 
 # %% ../nbs/05_data.ipynb #cff8ebe0
 _LABELLED = re.compile(r"^\s*\(?([A-Z])\s*[.):] ?(.*)$", re.S)
 
 def strip_labels(options:Iterable[str]) -> list[str]:
     "Option texts without their 'A. ' / '(A) ' labels, otherwise verbatim; a label that disagrees with the position is an error."
+    if isinstance(options, (str, dict)) or not isinstance(options, Iterable):
+        raise DataError(f"options must be a list of option texts, got {type(options).__name__}", "bad_option")
     out = []
     for i, o in enumerate(map(str, options)):
         if m := _LABELLED.match(o):
-            if m[1] != LETTERS[i]: raise DataError(f"option {i} is labelled {m[1]!r} but sits at position {LETTERS[i]}", "bad_option")
+            if i >= len(LETTERS) or m[1] != LETTERS[i]: raise DataError(f"option {i} is labelled {m[1]!r} but sits at position {LETTERS[i] if i < len(LETTERS) else i}", "bad_option")
             o = m[2]
         out.append(o)
     return out
 
 def _letters(text:str) -> list[str]:
     "'<answer>B, C</answer>', 'B,C', '(B),(C)' -> ['B', 'C']."
-    m = re.search(r"<answer>(.*?)</answer>", text, re.S)
-    parts = [p.strip().strip("()").strip(".").strip() for p in (m[1] if m else text).split(",")]
+    m = re.search(r"<answer>(.*?)</answer>", str(text), re.S)
+    parts = [p.strip().strip("()").strip(".").strip() for p in (m[1] if m else str(text)).split(",")]
     if not parts or not all(len(p) == 1 and p in LETTERS for p in parts):
         raise DataError(f"answer {text!r} is not a list of option letters", "bad_answer")
     return parts
 
 def _answer_index(options:list[str], answer:str) -> int:
-    "Position of the answer text among the options (exact match after stripping)."
+    "Position of the answer text among the options (exact match after stripping); text under several letters is ambiguous."
     hits = [i for i, o in enumerate(options) if o.strip() == str(answer).strip()]
     if not hits: raise DataError(f"answer {answer!r} is not one of the options {options}", "bad_answer")
-    if len(hits) > 1: raise DataError(f"answer {answer!r} matches several options ({[LETTERS[i] for i in hits]})", "bad_answer")
+    if len(hits) > 1:
+        raise DataError(f"answer {answer!r} is the text of options {' and '.join(LETTERS[i] for i in hits)}, and the file says nothing "
+                        "else about which one is meant", "ambiguous_answer")
     return hits[0]
 
-def _as_tuple(x) -> tuple:
-    return tuple(s.strip() for s in x.split(",")) if isinstance(x, str) else tuple(x)
+def _as_tuple(x, name:str="option") -> tuple:
+    "'a,b' or ['a', 'b'] -> ('a', 'b'); anything else is an error naming the option."
+    if isinstance(x, str): return tuple(s.strip() for s in x.split(",") if s.strip())
+    if isinstance(x, (list, tuple)) and all(isinstance(s, str) for s in x): return tuple(x)
+    raise DataError(f"{name} must be a comma-separated list of names, got {x!r}", "bad_option")
+
+def _flag(x, name:str) -> bool:
+    if isinstance(x, bool): return x
+    if isinstance(x, str) and x.strip().lower() in ("true", "false", "1", "0", "yes", "no"): return x.strip().lower() in ("true", "1", "yes")
+    raise DataError(f"{name} must be true or false, got {x!r}", "bad_option")
 
 def _plain(v):
     "numpy / pandas scalars and arrays -> plain Python, for JSON."
@@ -328,11 +448,14 @@ _R1_SOURCES = {"mmvu": "mmvu", "mvbench": "mvbench", "videomme": "videomme", "vi
                "nextqa": "nextqa", "nextgqa": "nextgqa", "clevrer": "clevrer", "star": "star"}
 _R1_USED = {"problem", "options", "solution", "path", "video", "problem_type", "start", "end"}
 
-def _r1_record(obj:dict, i:int, source:str|None=None) -> dict:
+def _r1_source(rel:str, source:str|None) -> str:
+    return source or next((_R1_SOURCES[p.lower()] for p in rel.split("/")[:3] if p.lower() in _R1_SOURCES), "video-r1")
+
+def _r1_record(obj:dict, i:int, col, source:str|None=None, clip_bounds:bool=False) -> dict:
     raw = obj.get("path") or obj.get("video")
     if not raw: raise DataError("no video path: neither `path` nor `video` is set", "missing_field")
     rel = r1_video_path(raw)
-    src = source or _R1_SOURCES.get(rel.split("/")[0].lower(), "video-r1")
+    src = _r1_source(rel, source)
     ptype = obj.get("problem_type", "multiple choice")
     if ptype == "multiple choice":
         question, options = (obj["problem"], strip_labels(obj["options"])) if obj.get("options") else parse_problem(obj["problem"])
@@ -346,21 +469,46 @@ def _r1_record(obj:dict, i:int, source:str|None=None) -> dict:
     elif obj.get("type"): category = obj["type"]
     else: category = src
     rid = next((obj[k] for k in ("question_id", "id", "problem_id") if obj.get(k) is not None), i)
-    return make_record(rid, rel, question, options, answer, start=obj.get("start"), end=obj.get("end"), problem_type=ptype,
-                       source=src, category=category, meta={k: _plain(v) for k, v in obj.items() if k not in _R1_USED})
+    meta = {k: _plain(v) for k, v in obj.items() if k not in _R1_USED}
+    bounds = {k: obj.get(k) for k in ("start", "end") if obj.get(k) is not None}
+    if bounds and not clip_bounds: meta |= {f"clip_{k}": v for k, v in bounds.items()}  # kept, not applied: the paper reads whole videos
+    return make_record(rid, col.video(rel), question, options, answer, start=bounds.get("start") if clip_bounds else None,
+                       end=bounds.get("end") if clip_bounds else None, problem_type=ptype, source=src, category=category, meta=meta)
 
 @register_format("r1")
-def _read_r1(path, col, source:str|None=None):
+def _read_r1(path, col,
+             source:str|None=None, # benchmark name; by default read from the video path ('MVBench/...' -> 'mvbench')
+             clip_bounds:bool=False # apply records' start / end to the video (MVBench's own protocol); False: the paper's, whole video
+            ):
     "Video-R1 / paper records: `problem`, `options` ['A. ...'] (or options inside `problem`), `solution`, `path` or `video`."
-    for where, obj in _json_items(path, col, "problem_id", "question_id", "id"):
+    clip_bounds = _flag(clip_bounds, "clip_bounds")
+    for i, where, obj in _json_items(path, col, "problem_id", "question_id", "id"):
         with col.item(where):
             if obj.get("data_type") == "image": col.drop("image item (this loader is for videos)"); continue
-            col.emit(_r1_record(obj, len(col.records), source))
+            col.emit(rec := _r1_record(obj, i, col, source, clip_bounds))
+            if not clip_bounds and "clip_start" in rec["meta"]: col.note("clip bounds kept in meta, not applied (clip_bounds=false: the paper's protocol)")
+
+# %% ../nbs/05_data.ipynb #5aa3511d
+@register_format("open_r1_video")
+def _read_open_r1_video(path, col,
+                        source:str|None=None, # benchmark name; by default read from the video path, else 'open-r1-video'
+                        category:str|None=None # category of every record; by default the source
+                       ):
+    "Open-R1-Video records (the paper's `clevrer_counterfactual_train.json`): `problem` with 'A text' option lines, `solution`, `video`."
+    for i, where, obj in _json_items(path, col, "id"):
+        with col.item(where):
+            if not isinstance(obj, dict): raise DataError(f"a record is a JSON object, got {type(obj).__name__}")
+            question, options = parse_problem(obj["problem"])
+            if not options: raise DataError("`problem` has no option lines ('A text', 'B text', ... after the question)", "bad_option")
+            raw = str(obj["video"])
+            src = source or next((_R1_SOURCES[p.lower()] for p in raw.replace("\\", "/").split("/") if p.lower() in _R1_SOURCES), "open-r1-video")
+            col.emit(make_record(i, col.video(raw), question, options, _letters(obj["solution"]), source=src,
+                                 category=category or src, meta={k: _plain(v) for k, v in obj.items() if k not in ("problem", "solution", "video")}))
 
 # %% ../nbs/05_data.ipynb #8d0c0df0
 CLEVRER_TYPES = ("descriptive", "explanatory", "predictive", "counterfactual")
 
-def clevrer_video(scene_index:int, filename:str, prefix:str="CLEVRER/") -> str:
+def clevrer_video(scene_index:int, filename:str, prefix:str="") -> str:
     "CLEVRER's layout: video_{train,validation,test}/video_{lo}-{lo+1000}/video_{index}.mp4 (train < 10000 <= validation < 15000 <= test)."
     split = "train" if scene_index < 10000 else "validation" if scene_index < 15000 else "test"
     lo = scene_index // 1000 * 1000
@@ -377,23 +525,21 @@ def _clevrer_prefix(path, video_root) -> str:
 @register_format("clevrer")
 def _read_clevrer(path, col,
                   question_types:str|Iterable[str]=("counterfactual",), # question types to keep (descriptive ones become free-form)
-                  video_prefix:str|None=None # folder of the CLEVRER videos under the data root; None: the question
-                                             # file's folder when it lies under the root (e.g. `make_clevrer_like` output), else "CLEVRER/"
                  ):
     "CLEVRER scenes {scene_index, video_filename, questions}; choice questions become (multi-answer) records."
-    qtypes = _as_tuple(question_types)
-    if video_prefix is None: video_prefix = _clevrer_prefix(path, col.video_root)
+    qtypes = _as_tuple(question_types, "question_types")
+    default = _clevrer_prefix(path, col.video_root)  # video_prefix: the question file's folder under the root, else CLEVRER/
     if unknown := set(qtypes) - set(CLEVRER_TYPES): raise DataError(f"unknown CLEVRER question type(s) {sorted(unknown)}; known: {CLEVRER_TYPES}", "bad_option")
-    for where, scene in _json_items(path, col, "scene_index"):
+    for _, where, scene in _json_items(path, col, "scene_index"):
         video = None
         with col.item(where):
             idx, questions = int(scene["scene_index"]), scene["questions"]
-            video = clevrer_video(idx, scene["video_filename"], video_prefix)
+            video = col.video(clevrer_video(idx, scene["video_filename"]), default)
         if video is None: continue
         for q in questions:
             with col.item(f"scene {idx} question {q.get('question_id')!r}"):
                 qt = q["question_type"]
-                if qt not in qtypes: col.drop(f"question_type {qt}"); continue
+                if qt not in qtypes: col.drop(f"question_type {qt}", hint=f"question_types={qt}"); continue
                 meta = dict(scene_index=idx, question_id=q["question_id"], video_filename=scene["video_filename"])
                 if qt == "descriptive":
                     col.emit(make_record(f"{idx}_{q['question_id']}", video, q["question"], [], q["answer"], problem_type="free-form",
@@ -408,27 +554,46 @@ def _read_clevrer(path, col,
 
 # %% ../nbs/05_data.ipynb #a430ade5
 def _csv_rows(path, required:Iterable[str]) -> Iterator[tuple[int, dict]]:
-    "(line number, row) of a csv file whose header must hold `required` (a tuple entry means 'one of these')."
-    with open(path, newline="", encoding="utf-8") as f:
-        reader = csv.DictReader(f)
-        header = reader.fieldnames or []
-        missing = [c if isinstance(c, str) else " or ".join(c) for c in required
-                   if (c not in header if isinstance(c, str) else not set(c) & set(header))]
-        if missing: raise DataError(f"{path}: the csv header lacks column(s) {missing}; header: {header}", "bad_file")
-        for row in reader:
-            yield reader.line_num, row
+    "(line number, row) of a UTF-8 csv file whose header must hold `required` (a tuple entry means 'one of these')."
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as f:
+            reader = csv.DictReader(f)
+            header = reader.fieldnames or []
+            missing = [c if isinstance(c, str) else " or ".join(c) for c in required
+                       if (c not in header if isinstance(c, str) else not set(c) & set(header))]
+            if missing: raise DataError(f"{path}: the csv header lacks column(s) {missing}; header: {header}", "bad_file")
+            for row in reader:
+                yield reader.line_num, row
+    except UnicodeDecodeError as e: raise _not_utf8(path, e) from None
+    except csv.Error as e: raise DataError(f"{path}: not a readable csv ({e})", "bad_file") from None
 
 _NEXT_COLUMNS = (("video", "video_id"), "question", "answer", "qid", "type", "a0", "a1", "a2", "a3", "a4")
 
-def _next_records(path, col, text_answers:bool, video_prefix:str, spans:str|Path|None=None):
+def _nextqa_index(path) -> dict:
+    "(video, qid) -> answer index, from a NExT-QA csv whose answers are indices (the evidence that resolves a text answer)."
+    out = {}
+    for _, row in _csv_rows(path, _NEXT_COLUMNS):
+        if str(row.get("answer", "")).strip().isdigit(): out[(row.get("video") or row["video_id"], row["qid"])] = int(row["answer"])
+    if not out: raise DataError(f"{path}: no row with an answer index 0-4: pass NExT-QA's own csv (answer column = index)", "bad_option")
+    return out
+
+def _next_records(path, col, text_answers:bool, spans:str|Path|None=None, nextqa_csv:str|Path|None=None):
     gsub = _read_json(spans) if spans is not None else None
     if gsub is not None and not isinstance(gsub, dict): raise DataError(f"{spans}: expected {{video_id: {{duration, fps, location}}}}", "bad_file")
+    index = _nextqa_index(nextqa_csv) if nextqa_csv is not None else {}
     for line, row in _csv_rows(path, _NEXT_COLUMNS):
-        with col.item(f"line {line}"):
+        vid, qid = row.get("video") or row.get("video_id"), row.get("qid")
+        with col.item(f"line {line} (id '{vid}_{qid}')"):
             if None in row or None in row.values(): raise DataError("wrong number of fields in this row")
-            vid, qid = row.get("video") or row["video_id"], row["qid"]
-            options = [row[f"a{j}"] for j in range(5)]
-            if text_answers: k = _answer_index(options, row["answer"])
+            options, resolved = [row[f"a{j}"] for j in range(5)], None
+            if text_answers:
+                try: k = _answer_index(options, row["answer"])
+                except DataError as e:
+                    k = index.get((vid, qid))
+                    if e.reason != "ambiguous_answer" or k is None or options[k].strip() != row["answer"].strip():
+                        if e.reason == "ambiguous_answer": e = DataError(f"{e}; NExT-QA's csv of the same split has its index: --opt nextqa_csv=FILE", e.reason)
+                        raise e
+                    resolved = f"line {line} (id '{vid}_{qid}') -> {LETTERS[k]}"
             else:
                 k = int(row["answer"])
                 if not 0 <= k < 5: raise DataError(f"answer index {k} outside 0-4", "bad_answer")
@@ -437,20 +602,22 @@ def _next_records(path, col, text_answers:bool, video_prefix:str, spans:str|Path
                 g = gsub.get(vid) or {}
                 meta |= {"duration": g.get("duration"), "fps": g.get("fps"), "spans": (g.get("location") or {}).get(qid)}
                 if meta["spans"] is None: col.note("no grounding span")
-            col.emit(make_record(f"{vid}_{qid}", f"{video_prefix}{vid}.mp4", row["question"], options, LETTERS[k],
+            col.emit(make_record(f"{vid}_{qid}", col.video(f"{vid}.mp4", "NExTQA/videos/"), row["question"], options, LETTERS[k],
                                  source="nextgqa" if text_answers else "nextqa", category=row["type"], meta=meta))
+            if resolved: col.note("ambiguous answer text resolved by NExT-QA's answer index", resolved)
 
 @register_format("nextqa")
-def _read_nextqa(path, col, video_prefix:str="NExTQA/videos/"):
+def _read_nextqa(path, col):
     "NExT-QA csv: video,frame_count,width,height,question,answer (index 0-4),qid,type,a0..a4."
-    _next_records(path, col, False, video_prefix)
+    _next_records(path, col, False)
 
 @register_format("nextgqa")
 def _read_nextgqa(path, col,
                   spans:str|Path|None=None, # gsub_{val,test}.json: grounding spans in seconds, kept as meta['spans']
-                  video_prefix:str="NExTQA/videos/"):
+                  nextqa_csv:str|Path|None=None # NExT-QA's csv of the same split: its answer index resolves answer texts that sit under two letters
+                 ):
     "NExT-GQA csv: NExT-QA's columns with the answer as text; grounding spans from `spans`."
-    _next_records(path, col, True, video_prefix, spans)
+    _next_records(path, col, True, spans, nextqa_csv)
 
 # %% ../nbs/05_data.ipynb #8ae233c9
 _NGQA_USED = {"id", "video", "question", "options", "answer", "glue", "type", "problem", "solution"}
@@ -458,9 +625,9 @@ _NGQA_USED = {"id", "video", "question", "options", "answer", "glue", "type", "p
 @register_format("nextgqa_json")
 def _read_nextgqa_json(path, col):
     "VideoChat-R1's NExT-GQA json {id, video, question, options ['(A) ...'], duration, glue, type, answer '(C)'} (+ the paper's problem/solution)."
-    for where, obj in _json_items(path, col, "id"):
+    for _, where, obj in _json_items(path, col, "id"):
         with col.item(where):
-            rec = make_record(obj["id"], r1_video_path(obj["video"]), obj["question"], strip_labels(obj["options"]), _letters(obj["answer"]),
+            rec = make_record(obj["id"], col.video(r1_video_path(obj["video"])), obj["question"], strip_labels(obj["options"]), _letters(obj["answer"]),
                               source="nextgqa", category=obj.get("type", ""),
                               meta={"spans": obj.get("glue")} | {k: v for k, v in obj.items() if k not in _NGQA_USED})
             if "solution" in obj and letters_str(_letters(obj["solution"])) != rec["answer"]:
@@ -468,38 +635,70 @@ def _read_nextgqa_json(path, col):
             col.emit(rec)
 
 # %% ../nbs/05_data.ipynb #5959cc32
+_FLAG_KEYS = ("correct", "is_correct", "is_answer", "answer", "label")
+
+def _choice_flag(c:dict):
+    "A STAR / CLEVRER-style per-choice flag (True / False), or None when the choice carries none."
+    for k in _FLAG_KEYS:
+        v = c.get(k)
+        if isinstance(v, bool): return v
+        if isinstance(v, int) and v in (0, 1): return bool(v)
+        if isinstance(v, str) and v.strip().lower() in ("correct", "wrong", "true", "false", "yes", "no"):
+            return v.strip().lower() in ("correct", "true", "yes")
+    return None
+
+def _star_answer(obj:dict, choices:list[dict], options:list[str]) -> int:
+    "Position of the answer: per-choice flags, else an answer choice id, else the answer text (ambiguity is named)."
+    flags = [_choice_flag(c) for c in choices]
+    if any(f is not None for f in flags):
+        hits = [i for i, f in enumerate(flags) if f]
+        if len(hits) != 1: raise DataError(f"{len(hits)} choices are flagged correct; a STAR question has one", "bad_answer")
+        if "answer" in obj and options[hits[0]].strip() != str(obj["answer"]).strip():
+            raise DataError(f"answer {obj['answer']!r} is not the flagged choice {options[hits[0]]!r}", "bad_answer")
+        return hits[0]
+    for k in ("answer_id", "answer_choice_id"):
+        if obj.get(k) is not None:
+            ids = [str(c["choice_id"]) for c in choices]
+            if str(obj[k]) not in ids: raise DataError(f"{k} {obj[k]!r} is not a choice_id ({ids})", "bad_answer")
+            return ids.index(str(obj[k]))
+    return _answer_index(options, obj["answer"])
+
 @register_format("star")
-def _read_star(path, col, video_prefix:str="STAR/Charades_v1_480/"):
+def _read_star(path, col):
     "STAR json: question_id (Interaction/Sequence/Prediction/Feasibility_...), question, video_id, start, end, answer text, choices."
-    for where, obj in _json_items(path, col, "question_id"):
+    for _, where, obj in _json_items(path, col, "question_id"):
         with col.item(where):
-            options = [c["choice"] for c in sorted(obj["choices"], key=lambda c: int(c["choice_id"]))]
+            choices = sorted(obj["choices"], key=lambda c: int(c["choice_id"]))
+            options = [c["choice"] for c in choices]
             qid = obj["question_id"]
-            col.emit(make_record(qid, f"{video_prefix}{obj['video_id']}.mp4", obj["question"], options, LETTERS[_answer_index(options, obj["answer"])],
-                                 start=obj.get("start"), end=obj.get("end"), source="star", category=qid.split("_")[0],
-                                 meta={"video_id": obj["video_id"]}))
+            col.emit(make_record(qid, col.video(f"{obj['video_id']}.mp4", "STAR/Charades_v1_480/"), obj["question"], options,
+                                 LETTERS[_star_answer(obj, choices, options)], start=obj.get("start"), end=obj.get("end"),
+                                 source="star", category=qid.split("_")[0], meta={"video_id": obj["video_id"]}))
 
 # %% ../nbs/05_data.ipynb #3116ea73
 @register_format("mvbench")
 def _read_mvbench(path, col,
                   task:str|None=None, # MVBench task; by default the file name (json/<task>.json)
-                  video_prefix:str="MVBench/video/" # folder holding MVBench's per-task video folders
+                  clip_bounds:bool=True, # apply the bounded tasks' start / end (MVBench's protocol); False: whole videos, as the paper
                  ):
-    "MVBench's json/<task>.json: {video, question, candidates, answer (text), [start, end]}."
+    "MVBench's json/<task>.json: {video, question, candidates, answer (text), [start, end]}; ids from the position in the file."
     task = task or Path(path).stem
     if task not in MVBENCH_TASKS: raise DataError(f"{path}: {task!r} is not an MVBench task; pass task= one of {sorted(MVBENCH_TASKS)}", "bad_file")
     folder, dtype, bound = MVBENCH_TASKS[task]
-    for where, obj in _json_items(path, col, "video"):
+    bound = bound and _flag(clip_bounds, "clip_bounds")
+    for i, where, obj in _json_items(path, col, "video"):
         with col.item(where):
             options = [str(c) for c in obj["candidates"]]
-            col.emit(make_record(f"{task}_{len(col.records)}", f"{video_prefix}{folder}{obj['video']}", obj["question"], options,
+            meta = {"task": task, "data_type": dtype} | {f"clip_{k}": obj[k] for k in ("start", "end") if obj.get(k) is not None}
+            if dtype == "frame": meta["frames_folder"] = True
+            col.emit(make_record(f"{task}_{i}", col.video(f"{folder}{obj['video']}", "MVBench/video/"), obj["question"], options,
                                  LETTERS[_answer_index(options, obj["answer"])], start=obj.get("start") if bound else None,
-                                 end=obj.get("end") if bound else None, source="mvbench", category=task,
-                                 meta={"task": task, "data_type": dtype}))
+                                 end=obj.get("end") if bound else None, source="mvbench", category=task, meta=meta))
+            if dtype == "frame": col.note("video is a folder of frames (not read by twgrpo.video: use Video-R1's mp4 copy)")
 
 # %% ../nbs/05_data.ipynb #36a3399e
 @register_format("videomme")
-def _read_videomme(path, col, video_prefix:str="videoMME/data/"):
+def _read_videomme(path, col):
     "Video-MME's parquet (2,700 rows): videoID, duration, domain, sub_category, task_type, question_id, question, options, answer."
     import pandas as pd
     try: df = pd.read_parquet(path)
@@ -508,35 +707,49 @@ def _read_videomme(path, col, video_prefix:str="videoMME/data/"):
         raise DataError(f"{path}: the parquet lacks column(s) {missing}; columns: {list(df.columns)}", "bad_file")
     for i, row in enumerate(df.to_dict("records")):
         with col.item(f"row {i} (question_id {row.get('question_id')!r})"):
-            col.emit(make_record(row["question_id"], f"{video_prefix}{row['videoID']}.mp4", row["question"], strip_labels(_plain(row["options"])),
+            col.emit(make_record(row["question_id"], col.video(f"{row['videoID']}.mp4", "videoMME/data/"), row["question"], strip_labels(_plain(row["options"])),
                                  _letters(row["answer"]), source="videomme", category=row["task_type"],
                                  meta={k: _plain(row[k]) for k in ("duration", "domain", "sub_category", "video_id", "url") if k in row}))
 
 # %% ../nbs/05_data.ipynb #6b49e502
 TEMPCOMPASS_FORMATS = ("multi-choice", "yes_no", "caption_matching", "captioning")
-_TC_OPTION = re.compile(r"^([A-Z])\.\s*(.*)$")
-_TC_CAPTION = re.compile(r"^(?:(?:Caption|Sentence) [A-Z]|Option \d+):\s*(.*)$")
+TEMPCOMPASS_DIMENSIONS = ("action", "speed", "direction", "order", "attribute_change")
+_TC_OPTION = re.compile(r"^\s*([A-Z])\.\s*(.*?)\s*$")
+_TC_CAPTION = re.compile(r"^\s*(?:(?:Caption|Sentence) [A-Z]|Option \d+):\s*(.*?)\s*$")
+_TC_INFO = re.compile(r"^\s*Information [A-Z]:")
 
 def _tempcompass_item(question:str, answer:str) -> tuple[str, str, list[str], str|None]:
     "(task format, question, options, letter) of one TempCompass item; options empty for captioning."
-    first, *rest = question.split("\n")
+    if not isinstance(question, str) or not isinstance(answer, str): raise DataError("`question` and `answer` must be text")
+    lines = question.split("\n")
+    if any(_TC_INFO.match(l) for l in lines[1:]): return "captioning", question, [], None
+    for kind, pat in (("multi-choice", _TC_OPTION), ("caption_matching", _TC_CAPTION)):
+        first = next((j for j in range(1, len(lines)) if pat.match(lines[j])), None)
+        if first is None: continue
+        if bad := [l for l in lines[first:] if not pat.match(l)]:
+            raise DataError(f"looks like a {kind} question but line {bad[0]!r} after its first option is not an option line")
+        ms = [pat.match(l) for l in lines[first:]]
+        q, options = "\n".join(lines[:first]), [m[1] if kind == "caption_matching" else m[2] for m in ms]
+        if kind == "multi-choice":
+            if (labels := "".join(m[1] for m in ms)) != LETTERS[:len(ms)]:
+                raise DataError(f"looks like a multi-choice question but its options are labelled {list(labels)}, not A, B, C, ...")
+            if not (a := _TC_OPTION.match(answer)): raise DataError(f"answer {answer!r} is not 'X. text'", "bad_answer")
+            if a[1] not in LETTERS[:len(options)] or options[LETTERS.index(a[1])] != a[2]:
+                raise DataError(f"answer {answer!r} does not match option {a[1]} of {options}", "bad_answer")
+            return kind, q, options, a[1]
+        a = _TC_CAPTION.match(answer)
+        return kind, q, options, LETTERS[_answer_index(options, a[1] if a else answer)]
     if answer.strip().lower() in ("yes", "no"): return "yes_no", question, ["yes", "no"], "A" if answer.strip().lower() == "yes" else "B"
-    if rest and all(_TC_OPTION.match(l) for l in rest):
-        options = strip_labels(rest)
-        if not (m := _TC_OPTION.match(answer.strip())): raise DataError(f"answer {answer!r} is not 'X. text'", "bad_answer")
-        if m[1] not in LETTERS[:len(options)] or options[LETTERS.index(m[1])] != m[2].strip():
-            raise DataError(f"answer {answer!r} does not match option {m[1]} of {options}", "bad_answer")
-        return "multi-choice", first, options, m[1]
-    if rest and all(_TC_CAPTION.match(l) for l in rest):
-        return "caption_matching", first, [_TC_CAPTION.match(l)[1] for l in rest], LETTERS[_answer_index(rest, answer)]
-    return "captioning", question, [], None
+    if _TC_OPTION.match(answer) or _TC_CAPTION.match(answer):
+        raise DataError(f"answer {answer!r} names an option, but the question has no option lines")
+    raise DataError(f"cannot tell this item's task format: no option lines, no 'Information X:' lines, answer {answer!r} is not yes/no")
 
 @register_format("tempcompass")
 def _read_tempcompass(path, col,
                       task_formats:str|Iterable[str]=("multi-choice",), # which of `TEMPCOMPASS_FORMATS` to keep
-                      video_prefix:str="TempCompass/videos/"):
+                     ):
     "TempCompass questions/<format>.json: {video_id: {dimension: [{question, answer}]}}."
-    keep = _as_tuple(task_formats)
+    keep = _as_tuple(task_formats, "task_formats")
     if unknown := set(keep) - set(TEMPCOMPASS_FORMATS[:3]): raise DataError(f"unsupported TempCompass task format(s) {sorted(unknown)}; supported: {TEMPCOMPASS_FORMATS[:3]}", "bad_option")
     data = _read_json(path)
     if not isinstance(data, dict): raise DataError(f"{path}: expected {{video_id: {{dimension: [items]}}}}, got {type(data).__name__}", "bad_file")
@@ -546,59 +759,109 @@ def _read_tempcompass(path, col,
                 with col.item(f"video {vid!r} dimension {dim!r} item {k}"):
                     if dim is None: raise DataError("expected {dimension: [items]} under the video id")
                     tf, q, options, letter = _tempcompass_item(it["question"], it["answer"])
-                    if tf not in keep: col.drop(f"task format {tf}"); continue
-                    col.emit(make_record(f"{vid}/{dim}/{tf}/{k}", f"{video_prefix}{vid}.mp4", q, options, letter, source="tempcompass",
-                                         category=dim, meta={"video_id": vid, "task_format": tf}))
+                    if tf not in keep:
+                        col.drop(f"task format {tf}", hint=None if tf == "captioning" else f"task_formats={tf}"); continue
+                    col.emit(make_record(f"{vid}/{dim}/{tf}/{k}", col.video(f"{vid}.mp4", "TempCompass/videos/"), q, options, letter,
+                                         source="tempcompass", category=dim, meta={"video_id": vid, "task_format": tf}))
 
 # %% ../nbs/05_data.ipynb #3d4c9631
 @register_format("mmvu")
-def _read_mmvu(path, col, video_prefix:str="MMVU/videos/"):
+def _read_mmvu(path, col,
+               category:str="subject" # 'subject' (the official `metadata.subject`) or 'folder' (the video's folder, as Video-R1's copy)
+              ):
     "MMVU validation.json: {id, video (URL), question_type, metadata {subject, ...}, question, choices {A..E}, answer}; multiple-choice only."
-    for where, obj in _json_items(path, col, "id"):
+    if category not in ("subject", "folder"): raise DataError(f"category={category!r}: use 'subject' or 'folder'", "bad_option")
+    for _, where, obj in _json_items(path, col, "id"):
         with col.item(where):
             if obj["question_type"] != "multiple-choice": col.drop(f"question_type {obj['question_type']}"); continue
+            if not isinstance(obj["choices"], dict): raise DataError(f"`choices` must be a dict {{A: text, ...}}, got {type(obj['choices']).__name__}")
             texts = [obj["choices"].get(l, "") for l in LETTERS[:len(obj["choices"])]]
             while texts and not str(texts[-1]).strip(): texts.pop()  # unused trailing choices are empty strings
             url = obj["video"]
-            rel = f"{video_prefix}{url.split('/videos/', 1)[1]}" if "/videos/" in url else r1_video_path(url)
+            rel = col.video(url.split("/videos/", 1)[1], "MMVU/videos/") if "/videos/" in url else col.video(r1_video_path(url))
+            subject, folder = obj["metadata"]["subject"], rel.split("/")[-2].replace("_", " ") if "/" in rel else ""
             col.emit(make_record(obj["id"], rel, obj["question"], texts, _letters(obj["answer"]), source="mmvu",
-                                 category=obj["metadata"]["subject"], meta={"youtube_url": obj.get("youtube_url")} | obj["metadata"]))
+                                 category=subject if category == "subject" or not folder else folder,
+                                 meta={"youtube_url": obj.get("youtube_url")} | obj["metadata"]))
+            if folder and folder != subject: col.note("subject differs from the video's folder", f"{where}: {subject!r} vs folder {folder!r}")
 
 # %% ../nbs/05_data.ipynb #c4b56f1d
-def _sniff(obj, path) -> str:
-    keys = set(obj) if isinstance(obj, dict) else set()
-    opts = obj.get("options") if isinstance(obj, dict) else None
+FORMAT_SIGNATURES = {  # format -> what `detect_format` looks for (the message names them all when nothing fits)
+    "unified": "records with all of " + ", ".join(RECORD_KEYS),
+    "clevrer": "a json list of scenes with scene_index, video_filename, questions",
+    "nextgqa_json": "records with id, video, question, options ['(A) ...'] and answer '(X)', plus glue or duration",
+    "r1": "records with problem and solution, plus problem_id, problem_type, options or data_type (Video-R1)",
+    "open_r1_video": "records with problem (question and 'A text' lines), solution and video only (Open-R1-Video)",
+    "mvbench": "a json list of records with video, question, candidates, answer",
+    "star": "a json list of records with question_id, video_id, question, choices, answer",
+    "mmvu": "a json list of records with id, video, question_type, choices, answer, metadata",
+    "tempcompass": "{video_id: {dimension: [{question, answer}]}} with dimensions among " + ", ".join(TEMPCOMPASS_DIMENSIONS),
+    "nextqa": "a .csv with video, question, answer (an index 0-4), qid, type, a0..a4",
+    "nextgqa": "a .csv with video_id, question, answer (the option text), qid, type, a0..a4",
+    "videomme": "a .parquet with videoID, question_id, task_type, question, options, answer",
+}
+
+def _sniff(obj) -> str|None:
+    "The format whose signature fields a first record has, or None."
+    if not isinstance(obj, dict): return None
+    keys = set(obj)
     if set(RECORD_KEYS) <= keys: return "unified"
-    if {"scene_index", "questions"} <= keys: return "clevrer"
-    if "glue" in keys or (opts and str(opts[0]).startswith("(A)") and "answer" in keys): return "nextgqa_json"
-    if keys & {"problem", "problem_id", "solution"}: return "r1"
-    if "candidates" in keys: return "mvbench"
-    if {"question_id", "choices", "video_id"} <= keys: return "star"
-    if "choices" in keys and "question_type" in keys: return "mmvu"
-    raise DataError(f"{path}: cannot tell the format from a first record with keys {sorted(keys)}; pass fmt= one of {sorted(FORMATS)}", "unknown_format")
+    if {"scene_index", "video_filename", "questions"} <= keys: return "clevrer"
+    if {"id", "video", "question", "options", "answer"} <= keys and ("glue" in keys or "duration" in keys or
+                                                                   str((obj["options"] or [""])[0]).lstrip().startswith("(")): return "nextgqa_json"
+    if {"problem", "solution"} <= keys:
+        if keys & {"problem_id", "problem_type", "options", "data_type"}: return "r1"
+        if "video" in keys: return "open_r1_video"
+        return None
+    if {"video", "question", "candidates", "answer"} <= keys: return "mvbench"
+    if {"question_id", "video_id", "question", "choices", "answer"} <= keys: return "star"
+    if {"question_type", "choices", "answer", "metadata"} <= keys: return "mmvu"
+    return None
+
+def _looked_for(kinds) -> str:
+    return "; ".join(f"{k}: {FORMAT_SIGNATURES[k]}" for k in kinds)
+
+_JSON_KINDS = ("unified", "clevrer", "nextgqa_json", "r1", "open_r1_video", "mvbench", "star", "mmvu")
 
 def detect_format(path:str|Path) -> str:
-    "Name of the format of `path` (a key of `FORMATS`), from its suffix and the shape of its first record."
+    "Name of the format of `path` (a key of `FORMATS`), from its suffix and the signature fields of its first record."
     path = Path(path); suffix = path.suffix.lower()
     if suffix == ".parquet": return "videomme"
     if suffix == ".csv":
-        for _, row in _csv_rows(path, _NEXT_COLUMNS): return "nextqa" if str(row["answer"]).strip().isdigit() else "nextgqa"
-        raise DataError(f"{path}: empty csv", "bad_file")
+        try: first = next(iter(_csv_rows(path, ())), None)
+        except DataError: raise
+        if first is None: raise DataError(f"{path}: an empty csv (no header or no rows)", "bad_file")
+        row = first[1]
+        if not {"question", "answer", "qid", "a0"} <= set(row) or not set(row) & {"video", "video_id"}:
+            raise DataError(f"{path}: cannot tell the format of this csv (header {list(row)}); looked for {_looked_for(('nextqa', 'nextgqa'))}", "unknown_format")
+        return "nextqa" if str(row["answer"]).strip().isdigit() else "nextgqa"
     if suffix == ".jsonl":
-        with open(path, encoding="utf-8") as f:
-            for line in f:
-                if line.strip():
-                    try: return _sniff(json.loads(line), path)
-                    except json.JSONDecodeError: raise DataError(f"{path}: the first line is not valid JSON", "bad_file") from None
-        raise DataError(f"{path}: empty file", "bad_file")
+        try:
+            with open(path, encoding="utf-8-sig") as f: line = next((l for l in f if l.strip()), None)
+        except UnicodeDecodeError as e: raise _not_utf8(path, e) from None
+        if line is None: raise DataError(f"{path}: empty file", "bad_file")
+        try: first = json.loads(line)
+        except json.JSONDecodeError: raise DataError(f"{path}: the first line is not valid JSON", "bad_file") from None
+        if fmt := _sniff(first): return fmt
+        raise DataError(f"{path}: cannot tell the format from a first record with keys {sorted(first) if isinstance(first, dict) else type(first).__name__}; "
+                        f"looked for {_looked_for(_JSON_KINDS)}; pass the format (--format)", "unknown_format")
     data = _read_json(path)
     if isinstance(data, dict):
-        first = next(iter(data.values()), None)
+        first_key, first = next(iter(data.items()), (None, None))
         if isinstance(first, dict) and "location" in first:
             raise DataError(f"{path} holds NExT-GQA grounding spans: load the NExT-GQA csv with spans={str(path)!r}", "unknown_format")
-        if isinstance(first, dict) and first and all(isinstance(v, list) for v in first.values()): return "tempcompass"
-    if isinstance(data, list) and data: return _sniff(data[0], path)
-    raise DataError(f"{path}: cannot tell the format; pass fmt= one of {sorted(FORMATS)}", "unknown_format")
+        if (isinstance(first, dict) and first and set(first) <= set(TEMPCOMPASS_DIMENSIONS) and all(isinstance(v, list) for v in first.values())
+                and all(isinstance(it, dict) and {"question", "answer"} <= set(it) for v in first.values() for it in v[:1])):
+            return "tempcompass"
+        inner = sorted(first)[:8] if isinstance(first, dict) else type(first).__name__
+        raise DataError(f"{path}: cannot tell the format of a json object whose first entry {first_key!r} holds {inner}; "
+                        f"looked for {_looked_for(['tempcompass'] + list(_JSON_KINDS))}; pass the format (--format)", "unknown_format")
+    if isinstance(data, list) and data:
+        if fmt := _sniff(data[0]): return fmt
+        first = data[0]
+        raise DataError(f"{path}: cannot tell the format from a first record with keys {sorted(first) if isinstance(first, dict) else type(first).__name__}; "
+                        f"looked for {_looked_for(_JSON_KINDS)}; pass the format (--format)", "unknown_format")
+    raise DataError(f"{path}: {'an empty list' if data == [] else 'a json ' + type(data).__name__}: no records to tell the format from", "unknown_format")
 
 # %% ../nbs/05_data.ipynb #b18a70ee
 PAPER_TEMPLATE = "{Question}  Output the thinking process in <think> </think> and final answer (letters separated by , if multiple) in <answer> </answer> tags."
@@ -694,6 +957,7 @@ def format_stats(stats:dict[str, Counter]) -> str:
     "`dataset_stats` as readable text tables (count and share of the records)."
     total = sum(stats["source"].values())
     out = [f"records: {total}"]
+    if not total: return out[0]
     for name, c in stats.items():
         keys = sorted(c, key=lambda k: (-c[k], str(k))) if name in ("source", "category") else sorted(c, key=lambda k: (isinstance(k, str), k))
         w = max([len(name)] + [len(str(k)) for k in keys])
@@ -708,9 +972,24 @@ def _opts(pairs:list[str]) -> dict:
     for p in pairs:
         if "=" not in p: raise DataError(f"--opt {p!r}: expected KEY=VALUE", "bad_option")
         k, v = p.split("=", 1)
+        if not k.strip(): raise DataError(f"--opt {p!r}: no KEY before '='", "bad_option")
         try: out[k.strip().replace("-", "_")] = json.loads(v)
         except json.JSONDecodeError: out[k.strip().replace("-", "_")] = v
     return out
+
+def check_not_empty(records:list, report:LoadReport, asked:Iterable[str]=()) -> None:
+    "Raise `DataError` when a load kept nothing, unless the user asked for (`asked`: option names) the filter that left all out."
+    if records: return
+    if report.skipped:
+        raise DataError(f"{report.path}: every record was skipped as malformed ({', '.join(f'{k}: {n}' for k, n in report.skipped.items())}); "
+                        f"first: {report.examples[0] if report.examples else '?'}", "empty")
+    if report.filtered:
+        hints = sorted({h for h in report.hints.values()})
+        if hints and any(h.split("=", 1)[0] in set(asked) for h in hints): return
+        why = ", ".join(f"{k}: {n}" for k, n in report.filtered.most_common())
+        how = f"; to load them: {' or '.join('--opt ' + h for h in hints)}" if hints else ""
+        raise DataError(f"{report.path}: no record kept: all {sum(report.filtered.values())} were left out ({why}){how}", "empty")
+    raise DataError(f"{report.path}: the file holds no records", "empty")
 
 def _data_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="twgrpo data", description="Benchmark files to unified records, and their statistics. Layouts: data/README.md.")
@@ -721,31 +1000,49 @@ def _data_parser() -> argparse.ArgumentParser:
         if name == "convert": s.add_argument("--to", required=True, help="output .jsonl")
         s.add_argument("--format", dest="fmt", choices=sorted(FORMATS), help="input format (detected when left out)")
         s.add_argument("--video-root", help="data root: videos must lie under it; written as absolute paths")
+        s.add_argument("--video-prefix", help="folder put in front of the format's own video paths (replaces its default folder)")
+        s.add_argument("--video-template", help="pattern for the video paths, with {path} {name} {stem} {parent}, e.g. NExTQA/videos/{name}")
         s.add_argument("--check-videos", action="store_true", help="fail (or skip, with --skip-bad) records whose video file is missing")
         s.add_argument("--skip-bad", action="store_true", help="skip malformed records and report them by reason instead of stopping")
         s.add_argument("--spans", help="NExT-GQA grounding spans (gsub_val.json / gsub_test.json)")
         s.add_argument("--opt", action="append", default=[], metavar="KEY=VALUE",
-                       help="reader option, e.g. question_types=counterfactual,explanatory or video_prefix=")
+                       help="reader option, e.g. question_types=counterfactual,explanatory or task_formats=yes_no")
     return p
 
-def data_main(argv:list[str]) -> int:
-    "`twgrpo data convert SRC --to OUT.jsonl` and `twgrpo data stats SRC`; returns the exit code."
-    try: a = _data_parser().parse_args(argv)
-    except SystemExit as e: return int(e.code or 0)
-    try:
-        opts = _opts(a.opt) | ({"spans": a.spans} if a.spans else {})
-        recs, rep = load_benchmark(a.src, a.fmt, video_root=a.video_root, skip_bad=a.skip_bad, report=True,
-                                   check_videos=a.check_videos, **opts)
-    except (DataError, TypeError) as e:
-        print(f"twgrpo data: error: {e}", file=sys.stderr)
-        return 2
+class _ArgError(Exception): pass
+
+def _run_data(a) -> int:
+    opts = _opts(a.opt) | ({"spans": a.spans} if a.spans else {})
+    for k in ("video_prefix", "video_template"):
+        if getattr(a, k) is not None: opts[k] = getattr(a, k)
+    if a.cmd == "convert":
+        src, to = Path(a.src), Path(a.to)
+        if to.exists() and src.exists() and to.resolve() == src.resolve(): raise DataError(f"--to {a.to}: that is the source file; write elsewhere", "bad_output")
+        if to.is_dir(): raise DataError(f"--to {a.to}: is a folder; give the output file, e.g. {to / (src.stem + '.jsonl')}", "bad_output")
+    recs, rep = load_benchmark(a.src, a.fmt, video_root=a.video_root, skip_bad=a.skip_bad, report=True, check_videos=a.check_videos, **opts)
+    check_not_empty(recs, rep, asked=opts)
     if a.cmd == "convert":
         write_jsonl(recs, a.to)
         print(f"wrote {len(recs)} records to {a.to}")
     else: print(format_stats(dataset_stats(recs)))
     print(rep, file=sys.stderr)
     for m in rep.examples: print(f"  skipped: {m}", file=sys.stderr)
+    for reason, names in rep.named.items():
+        shown = names[:10] + ([f"... ({len(names)} in all)"] if len(names) > 10 else [])
+        for n in shown: print(f"  {reason}: {n}", file=sys.stderr)
+    if not recs: print(f"twgrpo data: note: no records ({rep.path}); the filter you asked for left all of them out", file=sys.stderr)
     return 0
+
+def data_main(argv:list[str]) -> int:
+    "`twgrpo data convert SRC --to OUT.jsonl` and `twgrpo data stats SRC`; returns the exit code (2 for any bad input)."
+    try: a = _data_parser().parse_args(argv)
+    except SystemExit as e: return 0 if e.code in (0, None) else 2
+    try: return _run_data(a)
+    except DataError as e: msg = str(e)
+    except OSError as e: msg = f"{e.filename or a.src}: {e.strerror or e}"
+    except Exception as e: msg = f"{a.src}: {type(e).__name__}: {e} (unexpected: please report it with this file)"  # never a traceback
+    print(f"twgrpo data: error: {' '.join(msg.split())}", file=sys.stderr)
+    return 2
 
 # %% ../nbs/05_data.ipynb #7fe494f0
 if __name__ == "__main__": sys.exit(data_main(sys.argv[1:]))

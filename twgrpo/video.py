@@ -7,17 +7,20 @@ Docs: https://twgrpo.github.io/twgrpo/video.html.md"""
 # %% ../nbs/04_video.ipynb #9ad68fd0
 from __future__ import annotations
 import hashlib, json, math, os, tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
 from .tiny_model import default_cache_dir
 
 # %% auto #0
-__all__ = ['TEMPORAL_PATCH', 'PAPER_TRAIN', 'PAPER_EVAL', 'TINY', 'PRESETS', 'VideoSettings', 'frame_range', 'frame_count',
-           'sample_indices', 'resize_hw', 'write_video', 'barcode_frames', 'read_barcode', 'VideoError', 'VideoClip',
-           'resize_frames', 'FrameCache', 'read_video', 'to_processor_inputs']
+__all__ = ['TEMPORAL_PATCH', 'PAPER_TRAIN', 'PAPER_EVAL', 'TINY', 'PRESETS', 'DECODE_CHUNK_PIXELS', 'VideoSettings',
+           'frame_range', 'frame_count', 'sample_indices', 'resize_hw', 'write_video', 'barcode_frames', 'read_barcode',
+           'VideoError', 'VideoClip', 'resize_frames', 'FrameCache', 'read_video', 'BadVideo', 'preflight_videos',
+           'to_processor_inputs']
 
 # %% ../nbs/04_video.ipynb #8ed21494
 TEMPORAL_PATCH = 2  # Qwen2.5-VL merges two consecutive frames into one temporal patch: frame counts are even
@@ -243,31 +246,70 @@ def resize_frames(
     return x.permute(0, 2, 3, 1).contiguous().numpy()
 
 # %% ../nbs/04_video.ipynb #513039df
-def _read_decord(path, pick):
+DECODE_CHUNK_PIXELS = 8 * 2**20  # source pixels decoded before they are resized: bounds what one clip takes (a 4K frame is 8.3 M)
+
+class _Resized:
+    "Takes the sampled source frames a chunk at a time and keeps them resized, so one chunk of full-size frames is held at once."
+    def __init__(self, path, n:int, settings:VideoSettings):
+        self.path, self.n, self.settings, self.out, self.per_chunk = path, n, settings, None, 1
+    def add(self, slots:list[int], frames:np.ndarray):
+        if self.out is None:
+            h, w = frames.shape[1:3]
+            try: self.size = resize_hw(h, w, self.settings, self.n)
+            except ValueError as e: raise VideoError(self.path, str(e)) from None
+            self.out = np.empty((self.n, *self.size, 3), np.uint8)
+            self.per_chunk = max(1, int(DECODE_CHUNK_PIXELS // (h * w)))
+        self.out[slots] = resize_frames(frames, self.size)
+
+_QUIETED = set()
+
+def _quiet(lib):
+    "Silence decord's bundled FFmpeg log lines, once per process (the error we raise carries the reason); PyAV ignores them by default."
+    if lib.__name__ in _QUIETED or lib.__name__ != "decord": return
+    lib.logging.set_level(lib.logging.QUIET)
+    _QUIETED.add(lib.__name__)
+
+def _read_decord(path, pick, settings):
     import av  # noqa: F401 -- first: decord bundles its own FFmpeg, and loaded first it breaks PyAV's encoders (vp9)
     import decord
+    _quiet(decord)
     vr = decord.VideoReader(str(path))
     total, fps = len(vr), float(vr.get_avg_fps())
     idx = pick(total, fps)
-    return vr.get_batch(idx.tolist()).asnumpy(), idx, fps, total
+    frames = _Resized(path, len(idx), settings)
+    frames.add([0], vr.get_batch([int(idx[0])]).asnumpy())
+    for s in range(1, len(idx), frames.per_chunk):
+        chunk = idx[s:s + frames.per_chunk]
+        frames.add(list(range(s, s + len(chunk))), vr.get_batch(chunk.tolist()).asnumpy())
+    return frames.out, idx, fps, total
 
-def _read_pyav(path, pick):
+def _read_pyav(path, pick, settings):
     import av
+    _quiet(av)
     with av.open(str(path)) as box:
         if not box.streams.video: raise VideoError(path, "has no video stream")
         stream = box.streams.video[0]
         fps = float(stream.average_rate or stream.guessed_rate or 0)
         total = stream.frames or sum(1 for p in box.demux(stream) if p.size)  # webm lists no frame count
     idx = pick(total, fps)
-    slot, out = {int(j): k for k, j in enumerate(idx)}, [None] * len(idx)
+    slots = {}
+    for k, j in enumerate(idx.tolist()): slots.setdefault(j, []).append(k)
+    frames, done, pending = _Resized(path, len(idx), settings), 0, []
+    def flush():
+        ks = [k for j, _ in pending for k in slots[j]]
+        frames.add(ks, np.stack([f for j, f in pending for _ in slots[j]]))
+        pending.clear()
     with av.open(str(path)) as box:
         stream = box.streams.video[0]
         stream.thread_type = "AUTO"
         for i, frame in enumerate(box.decode(stream)):
-            if i in slot: out[slot[i]] = frame.to_ndarray(format="rgb24")
+            if i in slots:
+                pending.append((i, frame.to_ndarray(format="rgb24"))); done += len(slots[i])
+                if frames.out is None or len(pending) >= frames.per_chunk: flush()
             if i >= idx[-1]: break
-    if any(o is None for o in out): raise VideoError(path, f"decodes to fewer than the {total} frames its container lists (truncated?)")
-    return np.stack(out), idx, fps, total
+    if pending: flush()
+    if done < len(idx): raise VideoError(path, f"decodes to fewer than the {total} frames its container lists (truncated?)")
+    return frames.out, idx, fps, total
 
 _READERS = dict(decord=_read_decord, pyav=_read_pyav)
 
@@ -335,24 +377,35 @@ class FrameCache:
     def __repr__(self): return f"FrameCache({str(self.root)!r}, entries={len(self)}, hits={self.hits}, misses={self.misses})"
 
 # %% ../nbs/04_video.ipynb #1209d33d
+def _probe(path:Path):
+    "Open the container with PyAV (quietly) so that a file no decoder can open fails here, before decord prints its own error line."
+    import av
+    _quiet(av)
+    try:
+        with av.open(str(path)) as box:
+            if not box.streams.video: raise VideoError(path, "has no video stream")
+    except VideoError: raise
+    except Exception as e: raise VideoError(path, f"cannot be decoded (not a video container FFmpeg can open: {type(e).__name__}: {e})") from None
+
 def _decode(path:Path, settings:VideoSettings, backend:str) -> VideoClip:
     def pick(total, fps):
         try: return sample_indices(total, fps, settings)
         except ValueError as e: raise VideoError(path, str(e)) from None
+    _probe(path)
     failures = []
     for name in (["decord", "pyav"] if backend == "auto" else [backend]):
-        try: frames, idx, fps, total = _READERS[name](path, pick)
+        try: frames, idx, fps, total = _READERS[name](path, pick, settings)
         except VideoError: raise
         except ImportError:
             if backend != "auto": raise
             failures.append(f"{name} is not installed")
             continue
+        except MemoryError: raise VideoError(path, f"{name}: out of memory decoding it") from None
         except Exception as e:
-            failures.append(f"{name}: {type(e).__name__}: {e}")
+            failures.append(f"{name}: {type(e).__name__}: {' '.join(str(e).split())[:200]}")
             continue
         first, last = frame_range(total, fps, settings.start, settings.end)
-        size = resize_hw(frames.shape[1], frames.shape[2], settings, len(idx))
-        return VideoClip(resize_frames(frames, size), fps=len(idx) / (last - first + 1) * fps, indices=idx,
+        return VideoClip(frames, fps=len(idx) / (last - first + 1) * fps, indices=idx,
                          source_fps=fps, total_frames=total, path=str(path), backend=name)
     raise VideoError(path, "cannot be decoded (" + "; ".join(failures) + ")")
 
@@ -368,6 +421,8 @@ def read_video(
     if backend not in ("auto", *_READERS): raise ValueError(f"backend={backend!r}; use 'auto', 'decord' or 'pyav'")
     path = Path(path)
     if not path.exists(): raise VideoError(path, "no such file")
+    if path.is_dir(): raise VideoError(path, "is a folder, not a video file (folders of frames, such as MVBench's episodic_reasoning "
+                                             "clips, are not read: use Video-R1's mp4 copy)")
     if not path.is_file(): raise VideoError(path, "is not a file")
     if path.stat().st_size == 0: raise VideoError(path, "is empty (0 bytes)")
     if start is not None or end is not None:
@@ -377,6 +432,49 @@ def read_video(
     clip = _decode(path, settings, backend)
     if cache is not None: cache.put(clip, settings)
     return clip
+
+# %% ../nbs/04_video.ipynb #647581f3
+@dataclass(frozen=True)
+class BadVideo:
+    "A record whose video cannot be used, and why."
+    id:str # the record's id
+    path:str # its video file
+    reason:str # what is wrong (the `VideoError` message without the path)
+    def __str__(self): return f"record {self.id!r}: {self.path}: {self.reason}"
+
+def preflight_videos(
+    records:Iterable[dict], # unified records: `id`, `video`, optional `start` / `end`
+    settings:VideoSettings=VideoSettings(), # the run's frame settings (the cache entries then serve the training steps)
+    *,
+    video_root=None, # data root the records' relative paths are under (checked with `twgrpo.data.resolve_video`)
+    cache:FrameCache|None|bool=None, # frame cache: None for `FrameCache()` (the default folder), False for none
+    workers:int|None=None, # decoding threads; None: min(8, CPU count)
+    backend:str="auto", # as in `read_video`
+) -> list[BadVideo]:
+    "Decode every distinct clip of `records` once, in parallel threads, through the frame cache; the records whose video is bad."
+    if cache is None: cache = FrameCache()
+    elif cache is False: cache = None
+    jobs, bad = {}, {}
+    records = list(records)
+    for i, rec in enumerate(records):
+        rid, raw = str(rec.get("id", i)), rec.get("video")
+        if not isinstance(raw, str) or not raw.strip(): bad[i] = BadVideo(rid, str(raw), "no video path"); continue
+        path = Path(raw)
+        if video_root is not None:
+            from twgrpo.data import DataError, resolve_video
+            try: path = resolve_video(raw, video_root)
+            except DataError as e: bad[i] = BadVideo(rid, raw, str(e)); continue
+        jobs.setdefault((str(path), rec.get("start"), rec.get("end")), []).append(i)
+    def check(key):
+        path, start, end = key
+        try: read_video(path, settings, backend=backend, cache=cache, start=start, end=end); return None
+        except VideoError as e: return e.reason
+        except Exception as e: return f"{type(e).__name__}: {e}"
+    with ThreadPoolExecutor(max_workers=workers or min(8, os.cpu_count() or 1)) as pool:
+        for key, reason in zip(jobs, pool.map(check, jobs)):
+            if reason is not None:
+                for i in jobs[key]: bad[i] = BadVideo(str(records[i].get("id", i)), key[0], reason)
+    return [bad[i] for i in sorted(bad)]
 
 # %% ../nbs/04_video.ipynb #4684dbec
 def to_processor_inputs(
