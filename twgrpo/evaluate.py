@@ -24,7 +24,7 @@ __all__ = ['BENCHMARKS', 'PAPER_TABLE1', 'MODEL_CARD_TABLE', 'TABLE1_MODELS', 'L
            'evaluate', 'frame_presets', 'frame_settings', 'config_dir', 'eval_presets', 'stand_in', 'preset_file',
            'load_eval_config', 'check_eval_config', 'run_eval_config', 'eval_main', 'predict_main']
 
-# %% ../nbs/08_evaluate.ipynb #df00839f
+# %% ../nbs/08_evaluate.ipynb #6830e741
 BENCHMARKS = ("clevrer", "nextgqa", "mmvu", "mvbench", "tempcompass", "videomme", "star")
 PAPER_TABLE1 = {  # strict accuracy (%), paper Table 1 (CLEVRER: the count-weighted mix of single- and multi-answer questions)
     "zero-shot": dict(clevrer=30.5, nextgqa=75.9, mmvu=65.4, mvbench=63.3, tempcompass=72.5, videomme=56.5),
@@ -70,7 +70,7 @@ def check_model_name(name:str|None) -> str|None:
         if not p.is_dir(): raise FileNotFoundError(f"model {name}: is a file; give a checkpoint folder (save_pretrained output) or a hub id")
         if not (p / "config.json").is_file(): raise FileNotFoundError(f"model {name}: no config.json in this folder; not a saved checkpoint")
         return str(p)
-    if not _HUB_ID.match(str(name)) or str(name).startswith((".", "~", "/")):
+    if not _HUB_ID.match(str(name)) or str(name).startswith((".", "~", "/")) or p.parent.is_dir() and str(p.parent) != ".":
         raise FileNotFoundError(f"model {name}: no such checkpoint folder, and not a hub id (owner/name)")
     if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
         from huggingface_hub import try_to_load_from_cache
@@ -101,7 +101,7 @@ def load_model(
     processor.tokenizer.padding_side = "left"
     return model, processor
 
-# %% ../nbs/08_evaluate.ipynb #ff4b72ed
+# %% ../nbs/08_evaluate.ipynb #5de32b49
 LMMS_EVAL_FILES = {  # what lmms-eval's qwen2_5_vl model reads from a local folder -> (file, key inside it or None), first found wins
     "config": [("config.json", None)], "weights": [("model.safetensors", None), ("model.safetensors.index.json", None)],
     "tokenizer": [("tokenizer.json", None)], "tokenizer config": [("tokenizer_config.json", None)],
@@ -122,7 +122,7 @@ def lmms_eval_files(folder) -> dict:
                 found[part] = name if key is None else f"{name} ({key})"; break
     return found
 
-# %% ../nbs/08_evaluate.ipynb #fc39345d
+# %% ../nbs/08_evaluate.ipynb #57e88132
 CLEVRER_EVAL_TEMPLATE = ("{Question} Output the thinking process in <think> </think> and final answer "
                          "(letters separated by , if multiple) in <answer> </answer> tags. ")
 
@@ -133,7 +133,7 @@ def clevrer_eval_prompt(rec:dict, settings=None, *, video_root=None) -> list[dic
     return [{"role": "system", "content": R1_SYSTEM},
             {"role": "user", "content": [item, {"type": "text", "text": CLEVRER_EVAL_TEMPLATE.format(Question=record_problem(rec))}]}]
 
-# %% ../nbs/08_evaluate.ipynb #ae7220bd
+# %% ../nbs/08_evaluate.ipynb #e05e5b66
 LMMS_EVAL_VERSION = "0.7.3"
 LMMS_EVAL_TASKS = {  # benchmark -> lmms-eval task: its prompt parts and the decoding its qwen2_5_vl model ends up with
     "mvbench": dict(task="mvbench (20 tasks mvbench_<task>)", yaml="mvbench/_default_template_yaml, mvbench_<task>.yaml",
@@ -185,7 +185,7 @@ def lmms_eval_prompt(rec:dict, settings=None, *, video_root=None, benchmark:str|
     return [{"role": "user", "content": [video_item(rec, settings, "PAPER_EVAL", video_root),
                                          {"type": "text", "text": lmms_eval_text(rec, benchmark)}]}]
 
-# %% ../nbs/08_evaluate.ipynb #0051baf4
+# %% ../nbs/08_evaluate.ipynb #9cd23093
 def _zeroshot_clevrer(rec, settings=None, *, video_root=None):
     from twgrpo.data import zeroshot_prompt
     return zeroshot_prompt(rec, settings, video_root=video_root, variant="clevrer")
@@ -315,7 +315,7 @@ def predict(
     r = read_completion(g["completion"], len(options) or None, "paper" if protocol == "lmms-eval" else protocol)
     return Prediction(r["answer"], r["reasoning"], g["completion"], r["parsed"], g["n_tokens"], g["truncated"])
 
-# %% ../nbs/08_evaluate.ipynb #e71cac22
+# %% ../nbs/08_evaluate.ipynb #40fb50d2
 def records_video_root(records_file, video_root=None) -> Path:
     "The folder a records file's relative video paths resolve against: `video_root` when given, else the file's own folder."
     # The rule `twgrpo train` applies to its dataset file; one place, so that a shared function can replace it.
@@ -548,7 +548,7 @@ def evaluate(
     state.wait_for_everyone()
     return Metrics(json.loads((out_dir / "metrics.json").read_text()))
 
-# %% ../nbs/08_evaluate.ipynb #7e4b8f7f
+# %% ../nbs/08_evaluate.ipynb #001fe7cd
 def _lmms_frames():
     from twgrpo.video import VideoSettings
     q = LMMS_EVAL_QWEN2_5_VL
@@ -577,7 +577,7 @@ def eval_presets() -> dict[str, Path]:
     root = config_dir()
     return {p.relative_to(root).with_suffix("").as_posix(): p for p in sorted((root / "eval").rglob("*.yaml"))}
 
-# %% ../nbs/08_evaluate.ipynb #25a822e1
+# %% ../nbs/08_evaluate.ipynb #97730a1f
 _STAND_IN_SOURCES = {"eval_mmvu": ("MMVU/videos/Chemistry", "mmvu"), "eval_mvbench": ("MVBench/ssv2_video", "mvbench"),
                      "eval_videomme": ("videoMME/data", "videomme"), "eval_tempcompass": ("TempCompass/videos", "tempcompass"),
                      "eval_nextgqa": ("NExTQA/videos", "nextgqa")}
@@ -689,7 +689,7 @@ _RUN_OPTIONS = {  # key: (type, default as --help shows it, help); the defaults 
     "prompt": (str, "r1", "prompt kind: r1 (the paper's evaluation), paper (training), zeroshot, clevrer, zeroshot-clevrer, lmms-eval"),
     "protocol": (str, "paper", "scoring: paper, reference-zeroshot, lmms-eval, reward, lenient (twgrpo.scoring)"),
     "settings": (str, "paper_eval", "frame preset: paper_eval (16 frames, 128*28*28 to 256*28*28 pixels), paper_train, tiny, "
-                                    "lmms_eval_qwen2_5_vl"),
+                                    "lmms_eval_qwen2_5_vl; given here, it also replaces the config's frame fields"),
     "fps": (float, "2.0", "frames per second sampled (when nframes is not set)"),
     "nframes": (int, "16 (paper_eval)", "fixed frame count per video (even)"),
     "min_frames": (int, "4", "fewest frames of an fps-derived count"),
@@ -740,7 +740,7 @@ def preset_file(name:str) -> Path|None:
     p = config_dir() / f"{n}.yaml"
     return p if n and p.is_file() else None
 
-# %% ../nbs/08_evaluate.ipynb #d49b8649
+# %% ../nbs/08_evaluate.ipynb #44fee691
 def _default_out_dir(cfg:dict) -> str:
     bench = cfg.get("benchmark") or Path(cfg["records"]).stem
     model = re.sub(r"[^\w.-]+", "_", str(cfg.get("model") or "tiny").strip("/")).strip("_")[-60:] or "model"
@@ -771,6 +771,8 @@ def load_eval_config(path=None, **overrides) -> dict:
         cfg["preset"] = dict(name=preset, file=str(p), sha256=sha256_file(p), **({"about": cfg["about"]} if "about" in cfg else {}))
     bad = sorted(k for k, v in overrides.items() if v is not None and k not in _RUN_OPTIONS)
     if bad: raise ValueError(f"{where}: unknown key(s) {bad}; known: {sorted(_RUN_OPTIONS)}")
+    if overrides.get("settings") is not None:  # a frame preset named on the command line replaces the file's frame fields too
+        for k in _SETTING_FIELDS: cfg.pop(k, None)
     cfg.update({k: _typed(k, v, "command line") for k, v in overrides.items() if v is not None})
     return check_eval_config(cfg, where)
 
@@ -807,6 +809,7 @@ def check_eval_config(cfg:dict, where:str="config") -> dict:
 def run_eval_config(cfg:dict) -> Metrics:
     "Load the model named in `cfg` and run `evaluate` with it."
     settings = frame_settings(cfg.get("settings"), **{k: cfg.get(k) for k in _SETTING_FIELDS})
+    _load_records(cfg["records"], cfg.get("video_root"), cfg.get("format"))  # a malformed records file stops here, before torch loads
     model, processor = load_model(cfg.get("model"), dtype=cfg.get("dtype", "auto"), attn_implementation=cfg.get("attn_implementation"))
     kw = {k: cfg[k] for k in ("video_root", "prompt", "batch_size", "max_new_tokens", "temperature", "top_p", "seed",
                               "skip_missing", "lenient", "n_boot", "frame_cache", "progress", "protocol", "benchmark",
@@ -814,7 +817,7 @@ def run_eval_config(cfg:dict) -> Metrics:
     return evaluate(model, processor, cfg["records"], cfg["out_dir"], settings=settings, model_name=cfg.get("model"),
                     records_format=cfg.get("format"), **kw)
 
-# %% ../nbs/08_evaluate.ipynb #d828a2b4
+# %% ../nbs/08_evaluate.ipynb #f00f2d3a
 _RUN_HELP = """Evaluate a Qwen2.5-VL model on a benchmark, resumably; metrics.json records the whole protocol.
 
 The defaults are the paper's protocol: Video-R1's prompt (r1), 16 frames of 128*28*28 to 256*28*28 pixels
@@ -861,14 +864,23 @@ def _write_json(path, obj):
     try:
         tmp.write_text(json.dumps(obj, indent=1, default=str)); os.replace(tmp, p)
     except OSError as e:
-        tmp.unlink(missing_ok=True)
+        try: tmp.unlink(missing_ok=True)
+        except OSError: pass
         raise ValueError(f"--out {p}: cannot write it ({e.strerror})") from None
+
+def _warn_line(message, category, filename, lineno, file=None, line=None):
+    print(f"twgrpo: warning: {message}", file=sys.stderr)
 
 def eval_main(argv:list[str]|None=None) -> int:
     "`twgrpo eval [run] --config PRESET_OR_FILE ...` and `twgrpo eval rescore PATH`; errors are one line, exit code 2."
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in ("run", "rescore", "-h", "--help"): argv = ["run", *argv]
     a = _eval_parser().parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _warn_line  # the kit's warnings as one line each, without the source line
+        return _eval(a)
+
+def _eval(a) -> int:
     try:
         if a.cmd == "rescore":
             if a.n_boot < 0: raise ValueError(f"--n_boot {a.n_boot}: must be at least 0")
@@ -884,7 +896,7 @@ def eval_main(argv:list[str]|None=None) -> int:
     print(json.dumps(m, indent=1) if getattr(a, "json", False) else metrics_markdown(m))
     return 0
 
-# %% ../nbs/08_evaluate.ipynb #6d662f1f
+# %% ../nbs/08_evaluate.ipynb #4de3a397
 class _TokenBar:
     "A streamer for `generate` that shows generated tokens as a progress bar (batch of one)."
     def __init__(self, total:int):
