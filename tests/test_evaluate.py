@@ -115,6 +115,8 @@ def test_tiny_model_end_to_end_metrics_complete(tiny, clevrer, tmp_path):
     assert p["records_file"] == str(qfile) and len(p["records_sha256"]) == 64 and p["model"]
     assert {"twgrpo", "transformers", "torch"} <= set(m["versions"]) and m["date"]
     assert all(r["second_per_grid_ts"] > 0 and len(r["video_grid_thw"]) == 3 for r in rows)
+    again = rescore(tmp_path / "run", n_boot=50)  # the run folder names its protocol in run.json
+    assert again["scoring"]["how"] == "recorded with the run (run.json)" and again["strict_accuracy"] == m["strict_accuracy"]
     # a rerun finds everything done, generates nothing, and scores the same
     m2 = _eval(tiny, qfile, tmp_path / "run", video_root=root)
     assert m2["this_session"]["generated"] == 0
@@ -238,6 +240,20 @@ def test_records_file_videos_resolve_against_its_folder_as_in_training(tiny, cle
 
 PAPER_PRESETS = [f"eval/{b}" for b in ("clevrer", "nextgqa", "mmvu", "mvbench", "tempcompass", "videomme", "star")]
 LMMS_PRESETS = [f"eval/lmms-eval/{b}" for b in ("mvbench", "videomme", "tempcompass", "nextqa", "mmvu")]
+
+
+def test_eval_run_help_describes_every_option_and_names_the_protocol(capsys):
+    from twgrpo.evaluate import _RUN_OPTIONS, eval_main
+    with pytest.raises(SystemExit) as e: eval_main(["run", "--help"])
+    assert e.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    for k in _RUN_OPTIONS:
+        opt = f"--{k} " if _RUN_OPTIONS[k][0] is not bool else f"--{k}, --no-{k}"
+        assert opt in text, k
+    assert text.count("(default:") == len(_RUN_OPTIONS) + 1  # every option and --config
+    for phrase in ("paper's protocol", "16 frames", "4,096 new tokens", "--settings tiny --max_new_tokens 32",
+                   "eval/mvbench", "eval/lmms-eval/"):
+        assert phrase in text, phrase
 
 
 def test_twgrpo_configs_lists_the_presets(capsys):

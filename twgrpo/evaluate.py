@@ -836,7 +836,7 @@ def _eval_parser():
                        description=_RUN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
     r.add_argument("--config", metavar="PRESET_OR_FILE", help="a preset name (eval/mvbench, ...) or a YAML file with the keys below (default: none)")
     for k, (t, default, help) in _RUN_OPTIONS.items():
-        h = f"{help} (default: {default if default is not None else 'none'})"
+        h = f"{help} (default: {default if default is not None else 'none'})".replace("%", "%%")
         if t is bool: r.add_argument(f"--{k}", action=argparse.BooleanOptionalAction, default=None, help=h)
         else: r.add_argument(f"--{k}", type=str, default=None, metavar=t.__name__.upper(), help=h)
     s = sub.add_parser("rescore", help="score an existing predictions log (this project's or the reference's format)",
