@@ -131,3 +131,12 @@ def test_reproduce_refuses_unknown_benchmarks(tmp_path, kernel):
         run_notebook("reproduce", tmp_path, kernel, output_dir=str(tmp_path / "repro"), notebooks=str(RUNS),
                      benchmarks="clevrer,mmvuu", models="tw-grpo")
     assert not (tmp_path / "repro" / "train").exists()
+
+
+@pytest.mark.parametrize("name", ["evaluate", "reproduce"])
+def test_parameters_are_typed_and_stored_outputs_quiet(name):
+    "papermill shows every parameter's type (no 'Unknown type'), and the stored outputs hold no warning on stderr."
+    params = papermill.inspect_notebook(str(RUNS / f"{name}.ipynb"))
+    assert params and all(p["inferred_type_name"] not in (None, "None") for p in params.values()), params
+    nb = nbformat.read(RUNS / f"{name}.ipynb", as_version=4)
+    assert [o for o in outputs(nb, "stream") if o.get("name") == "stderr"] == []
