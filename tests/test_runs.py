@@ -115,7 +115,8 @@ def test_reproduce_notebook(tmp_path, kernel):
 
 def test_reproduce_side_by_side_without_training(tmp_path, kernel):
     "From nbs/runs, without output_dir: a named checkpoint (here the tiny one) under both protocols, nothing left behind."
-    before = set(Path(tempfile.gettempdir()).glob("twgrpo-*"))
+    mine = lambda: {p for pat in ("twgrpo-reproduce-*", "twgrpo-eval-*") for p in Path(tempfile.gettempdir()).glob(pat)}
+    before = mine()
     nb = run_notebook("reproduce", tmp_path, kernel, cwd=RUNS, models="tiny", protocols="paper,lmms-eval",
                       benchmarks="mvbench", max_new_tokens=4)
     assert outputs(nb, "error") == []
@@ -123,7 +124,7 @@ def test_reproduce_side_by_side_without_training(tmp_path, kernel):
     assert "lmms-eval" in text and "paper" in text and "mvbench" in text
     tables = [o["data"]["text/plain"] for o in outputs(nb, "execute_result") if "scoring" in o["data"].get("text/plain", "")]
     assert any("lmms-eval" in t and "paper" in t for t in tables)
-    assert set(Path(tempfile.gettempdir()).glob("twgrpo-*")) == before  # temporary run folders removed
+    assert mine() == before  # the notebooks' temporary run folders are removed
 
 
 def test_reproduce_refuses_unknown_benchmarks(tmp_path, kernel):
