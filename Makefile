@@ -13,6 +13,7 @@ $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps lmms-eval==0.7.3  # the oracle of tests/test_scoring.py: task files only, none of its heavy dependencies
 	touch $@
 
 install: $(BIN)/.installed

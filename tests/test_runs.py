@@ -1,6 +1,6 @@
 """The papermill experiment notebooks of `nbs/runs/` run headlessly with tiny parameters: training and evaluation
 happen in subprocesses (`check=True`), the notebooks read what those wrote, and a failing run fails the notebook."""
-import json, os, subprocess, sys
+import json, os, subprocess, sys, tempfile
 from pathlib import Path
 
 import nbformat
@@ -26,11 +26,11 @@ def kernel(tmp_path_factory):
         yield "python3"
 
 
-def run_notebook(name, tmp_path, kernel, **parameters):
-    "Execute `nbs/runs/NAME.ipynb` with papermill into tmp_path; returns the executed notebook."
+def run_notebook(name, tmp_path, kernel, cwd=None, **parameters):
+    "Execute `nbs/runs/NAME.ipynb` with papermill (in `cwd`, tmp_path by default); returns the executed notebook."
     out = tmp_path / f"{name}.out.ipynb"
     papermill.execute_notebook(str(RUNS / f"{name}.ipynb"), str(out), parameters=parameters, kernel_name=kernel,
-                               cwd=str(tmp_path), progress_bar=False, log_output=False)
+                               cwd=str(cwd or tmp_path), progress_bar=False, log_output=False)
     return nbformat.read(out, as_version=4)
 
 
@@ -83,7 +83,7 @@ def test_failed_training_fails_the_notebook(tmp_path, kernel):
 
 def test_evaluate_notebook(tmp_path, kernel):
     run = tmp_path / "eval"
-    nb = run_notebook("evaluate", tmp_path, kernel, output_dir=str(run), max_new_tokens=8)
+    nb = run_notebook("evaluate", tmp_path, kernel, cwd=RUNS.parents[1], output_dir=str(run), max_new_tokens=8)
     assert outputs(nb, "error") == []
     m = json.loads((run / "metrics.json").read_text())
     preds = read_jsonl(run / "predictions.jsonl")
@@ -100,19 +100,44 @@ def test_evaluate_notebook(tmp_path, kernel):
 
 
 def test_reproduce_notebook(tmp_path, kernel):
-    "The recipe runs the train notebook, then the evaluate notebook on the trained policy, and tabulates the results."
+    "From the repository root: train, then evaluate the trained policy with the CLEVRER preset on its stand-in, tabulate."
     run = tmp_path / "repro"
-    nb = run_notebook("reproduce", tmp_path, kernel, output_dir=str(run), notebooks=str(RUNS), max_steps=1, max_new_tokens=8)
+    nb = run_notebook("reproduce", tmp_path, kernel, cwd=RUNS.parents[1], output_dir=str(run), max_steps=1, max_new_tokens=8)
     assert outputs(nb, "error") == []
     assert [l["step"] for l in read_jsonl(run / "train" / "metrics.jsonl") if "loss" in l] == [1]
-    m = json.loads((run / "eval" / "clevrer" / "metrics.json").read_text())
-    assert m["protocol"]["model"] == str(run / "train") and m["n"] > 0
-    assert (run / "train.ipynb").exists() and (run / "evaluate-clevrer.ipynb").exists()
+    m = json.loads((run / "eval" / "trained" / "paper" / "clevrer" / "metrics.json").read_text())
+    assert m["protocol"]["model"] == str(run / "train") and m["n"] > 0 and m["protocol"]["preset"]["name"] == "eval/clevrer"
+    assert (run / "train.ipynb").exists() and (run / "evaluate-trained-paper-clevrer.ipynb").exists()
     assert "clevrer" in "".join(o["data"].get("text/plain", "") for o in outputs(nb, "execute_result"))
+    from twgrpo.evaluate import lmms_eval_files
+    assert None not in lmms_eval_files(run / "train").values()  # what TWGRPOTrainer.save_model wrote loads in lmms-eval
+
+
+def test_reproduce_side_by_side_without_training(tmp_path, kernel):
+    "From nbs/runs, without output_dir: a named checkpoint (here the tiny one) under both protocols, nothing left behind."
+    mine = lambda: {p for pat in ("twgrpo-reproduce-*", "twgrpo-eval-*") for p in Path(tempfile.gettempdir()).glob(pat)}
+    before = mine()
+    nb = run_notebook("reproduce", tmp_path, kernel, cwd=RUNS, models="tiny", protocols="paper,lmms-eval",
+                      benchmarks="mvbench", max_new_tokens=4)
+    assert outputs(nb, "error") == []
+    text = "".join(o["data"].get("text/plain", "") for o in outputs(nb, "execute_result"))
+    assert "lmms-eval" in text and "paper" in text and "mvbench" in text
+    tables = [o["data"]["text/plain"] for o in outputs(nb, "execute_result") if "scoring" in o["data"].get("text/plain", "")]
+    assert any("lmms-eval" in t and "paper" in t for t in tables)
+    assert mine() == before  # the notebooks' temporary run folders are removed
 
 
 def test_reproduce_refuses_unknown_benchmarks(tmp_path, kernel):
     with pytest.raises(PapermillExecutionError, match="unknown"):
         run_notebook("reproduce", tmp_path, kernel, output_dir=str(tmp_path / "repro"), notebooks=str(RUNS),
-                     benchmarks="clevrer,mmvuu")
+                     benchmarks="clevrer,mmvuu", models="tw-grpo")
     assert not (tmp_path / "repro" / "train").exists()
+
+
+@pytest.mark.parametrize("name", ["evaluate", "reproduce"])
+def test_parameters_are_typed_and_stored_outputs_quiet(name):
+    "papermill shows every parameter's type (no 'Unknown type'), and the stored outputs hold no warning on stderr."
+    params = papermill.inspect_notebook(str(RUNS / f"{name}.ipynb"))
+    assert params and all(p["inferred_type_name"] not in (None, "None") for p in params.values()), params
+    nb = nbformat.read(RUNS / f"{name}.ipynb", as_version=4)
+    assert [o for o in outputs(nb, "stream") if o.get("name") == "stderr"] == []

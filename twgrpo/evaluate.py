@@ -1,4 +1,4 @@
-"""Answer questions about videos, evaluate resumably, score with the paper's rules, and rescore published logs
+"""Answer questions about videos, evaluate resumably with a named protocol (the paper's or lmms-eval's), one preset per benchmark, and Table 1 by model name
 
 Docs: https://twgrpo.github.io/twgrpo/evaluate.html.md"""
 
@@ -6,267 +6,52 @@ Docs: https://twgrpo.github.io/twgrpo/evaluate.html.md"""
 
 # %% ../nbs/08_evaluate.ipynb #9e7092c9
 from __future__ import annotations
-import dataclasses, datetime, hashlib, json, os, re, string, sys, time, warnings
+import dataclasses, datetime, hashlib, json, math, os, re, shutil, string, sys, textwrap, time, warnings
+from functools import partial
 from pathlib import Path
 import numpy as np
-from .rewards import extract_answer, answer_set, soft_accuracy, strict_accuracy, format_reward, typed_accuracy
+from .scoring import (PROTOCOLS, Metrics, bootstrap_ci, check_protocol, lmms_eval_benchmark, load_predictions,
+                            metrics_markdown, normalize_row, option_letters, read_completion, read_log, rescore, score,
+                            score_row, sha256_file, weighted_overall)
 
 # %% auto #0
-__all__ = ['option_letters', 'read_completion', 'score_row', 'bootstrap_ci', 'weighted_overall', 'Metrics', 'metrics_markdown',
-           'score', 'read_log', 'append_rows', 'normalize_row', 'sha256_file', 'load_predictions', 'rescore',
-           'process_state', 'load_model', 'decoding_kwargs', 'chat_prompt', 'generate_batch', 'Prediction', 'predict',
-           'run_protocol', 'merge_predictions', 'video_path', 'evaluate', 'frame_settings', 'load_eval_config',
-           'run_eval_config', 'eval_main', 'predict_main']
+__all__ = ['BENCHMARKS', 'PAPER_TABLE1', 'MODEL_CARD_TABLE', 'TABLE1_MODELS', 'LMMS_EVAL_FILES', 'CLEVRER_EVAL_TEMPLATE',
+           'LMMS_EVAL_VERSION', 'LMMS_EVAL_TASKS', 'LMMS_EVAL_QWEN2_5_VL', 'VIDEOMME_OPTION_PROMPT', 'MMVU_MC_PROMPT',
+           'model_overrides', 'process_state', 'check_model_name', 'load_model', 'lmms_eval_files',
+           'clevrer_eval_prompt', 'lmms_eval_text', 'lmms_eval_prompt', 'eval_prompts', 'check_prompt',
+           'prompt_messages', 'decoding_kwargs', 'chat_prompt', 'generate_batch', 'Prediction', 'check_options',
+           'predict', 'records_video_root', 'video_path', 'run_protocol', 'append_rows', 'merge_predictions',
+           'evaluate', 'frame_presets', 'frame_settings', 'config_dir', 'eval_presets', 'stand_in', 'preset_file',
+           'load_eval_config', 'check_eval_config', 'run_eval_config', 'eval_main', 'predict_main']
 
-# %% ../nbs/08_evaluate.ipynb #27450fcc
-_THINK = re.compile(r"<think>(.*?)</think>", re.S)
+# %% ../nbs/08_evaluate.ipynb #6830e741
+BENCHMARKS = ("clevrer", "nextgqa", "mmvu", "mvbench", "tempcompass", "videomme", "star")
+PAPER_TABLE1 = {  # strict accuracy (%), paper Table 1 (CLEVRER: the count-weighted mix of single- and multi-answer questions)
+    "zero-shot": dict(clevrer=30.5, nextgqa=75.9, mmvu=65.4, mvbench=63.3, tempcompass=72.5, videomme=56.5),
+    "video-r1": dict(clevrer=31.6, nextgqa=74.3, mmvu=64.2, mvbench=62.7, tempcompass=72.6, videomme=57.4),
+    "videochat-r1": dict(clevrer=29.2, nextgqa=76.0, mmvu=64.2, mvbench=63.1, tempcompass=72.9, videomme=52.4),
+    "grpo": dict(clevrer=41.1, nextgqa=75.2, mmvu=65.1, mvbench=62.8, tempcompass=71.9, videomme=55.9),
+    "tw-grpo": dict(clevrer=50.4, nextgqa=76.1, mmvu=65.8, mvbench=63.3, tempcompass=73.3, videomme=55.1),
+}
+MODEL_CARD_TABLE = {  # the released checkpoint's model card (Falconss1/TW-GRPO, model_card.md of the paper's repository)
+    "tw-grpo": dict(clevrer=80.5, nextgqa=71.5, mmvu=40.5, mvbench=54.4, tempcompass=46.2, videomme=61.3, star=50.1),
+    "video-r1": dict(clevrer=78.6, nextgqa=69.9, mmvu=39.9, mvbench=54.3, tempcompass=45.7, videomme=60.8, star=49.8),
+    "videochat-r1": dict(clevrer=60.4, nextgqa=63.4, mmvu=36.5, mvbench=48.8, tempcompass=40.9, videomme=54.6, star=45.3),
+    "cot-sft": dict(clevrer=66.8, nextgqa=64.5, mmvu=37.3, mvbench=50.2, tempcompass=41.6, videomme=56.2, star=46.4),
+    "zero-shot": dict(clevrer=36.5, nextgqa=37.2, mmvu=29.1, mvbench=34.9, tempcompass=35.4, videomme=36.4, star=31.7),
+}
+TABLE1_MODELS = {  # name -> checkpoint and how the paper evaluated it (overrides of the paper presets; "*" = every benchmark)
+    "zero-shot": dict(model="Qwen/Qwen2.5-VL-7B-Instruct", note="src/eval/eval_general_zeroshot.py; CLEVRER: eval_clevrer.py",
+                      overrides={"*": dict(prompt="zeroshot", protocol="reference-zeroshot"), "clevrer": {}}),
+    "video-r1": dict(model="Video-R1/Video-R1-7B", note="src/eval/eval_general_videor1.py; CLEVRER: eval_clevrer.py", overrides={}),
+    "videochat-r1": dict(model="OpenGVLab/VideoChat-R1_7B", note="as Video-R1", overrides={}),
+    "tw-grpo": dict(model="Falconss1/TW-GRPO", note="the released checkpoint-500 (model card); as Video-R1", overrides={}),
+}
 
-def option_letters(n_options:int|None) -> set[str]:
-    "The letters an answer may use: A.. for `n_options` options, any capital letter when unknown."
-    return set(string.ascii_uppercase[:n_options] if n_options else string.ascii_uppercase)
-
-def read_completion(
-    completion:str, # the model's text
-    n_options:int|None=None, # number of options of the question; letters beyond them make the answer unparseable
-    lenient:bool=False, # also read "(A)", "a.", "A and C", "Answer: A, C"
-) -> dict:
-    "Answer letters, reasoning and whether the answer parses, from one completion."
-    letters = answer_set(extract_answer(completion), lenient=lenient)
-    parsed = bool(letters) and letters <= option_letters(n_options)
-    m = _THINK.search(completion)
-    return dict(answer=",".join(sorted(letters)) if parsed else "", extracted=extract_answer(completion),
-                reasoning=m.group(1).strip() if m else "", parsed=parsed)
-
-# %% ../nbs/08_evaluate.ipynb #77ae9690
-def score_row(
-    completion:str, # the model's text
-    answer:str, # gold letters, e.g. "B,D" (the gold text for other problem types)
-    n_options:int|None=None, # number of options of the question (for parsing and per-option accuracy)
-    lenient:bool=False, # lenient answer parser
-    problem_type:str="multiple choice", # Video-R1 problem type; other types are scored by `typed_accuracy`
-) -> dict:
-    "Strict, soft (partial), format, per-option scores and the parse status of one prediction."
-    solution = f"<answer>{answer}</answer>"
-    fmt = float(format_reward(completion))
-    if problem_type not in ("multiple choice", "", None):  # numerical, OCR, free-form, regression
-        acc = float(typed_accuracy(completion, solution, problem_type))
-        return dict(strict=acc, soft=acc, format=fmt, parsed=bool(extract_answer(completion)), pred=extract_answer(completion))
-    r = read_completion(completion, n_options, lenient)
-    row = dict(strict=float(strict_accuracy(completion, solution, lenient=lenient)),
-               soft=float(soft_accuracy(completion, solution, lenient=lenient)),
-               format=fmt, parsed=r["parsed"], pred=r["answer"])
-    if n_options:  # CLEVRER's per-option accuracy: each option is a correct/wrong call; unparseable = all wrong
-        gold, pred = set(answer.split(",")), set(r["answer"].split(","))
-        row["options_right"] = sum((l in pred) == (l in gold) for l in string.ascii_uppercase[:n_options]) if r["parsed"] else 0
-        row["n_options"] = n_options
-    return row
-
-# %% ../nbs/08_evaluate.ipynb #4076c03f
-def bootstrap_ci(
-    values, # per-question scores
-    n_boot:int=1000, # bootstrap resamples
-    seed:int=0, # seed of the resampling
-    level:float=0.95, # coverage of the interval
-) -> tuple[float, float]:
-    "Percentile bootstrap interval of the mean of `values`."
-    v = np.asarray(values, dtype=float)
-    if len(v) == 0 or n_boot <= 0: return (float("nan"), float("nan"))
-    rng = np.random.default_rng(seed)
-    means = np.concatenate([v[rng.integers(0, len(v), (min(100, n_boot - i), len(v)))].mean(1)
-                            for i in range(0, n_boot, 100)])
-    lo, hi = np.quantile(means, [(1 - level) / 2, 1 - (1 - level) / 2])
-    return (float(lo), float(hi))
-
-# %% ../nbs/08_evaluate.ipynb #5f67a402
-def _block(scored:list[dict], n_boot=0, seed=0) -> dict:
-    "Headline numbers of a list of `score_row` results, in percent."
-    n = len(scored)
-    if n == 0: return dict(n=0)
-    strict, soft = [s["strict"] for s in scored], [s["soft"] for s in scored]
-    b = dict(n=n, strict_accuracy=100 * float(np.mean(strict)), partial_accuracy=100 * float(np.mean(soft)),
-             format_rate=100 * float(np.mean([s["format"] for s in scored])),
-             unparseable=sum(not s["parsed"] for s in scored))
-    opts = [s for s in scored if s.get("n_options")]
-    if opts: b["per_option_accuracy"] = 100 * sum(s["options_right"] for s in opts) / sum(s["n_options"] for s in opts)
-    if n_boot:
-        b["ci95"] = {k: [100 * x for x in bootstrap_ci(v, n_boot, seed)]
-                     for k, v in (("strict_accuracy", strict), ("partial_accuracy", soft))}
-    return b
-
-def weighted_overall(
-    blocks:dict, # name -> block with `n` (or `count`) and accuracies in percent
-    keys=("strict_accuracy", "partial_accuracy"), # figures to combine
-) -> dict:
-    "Count-weighted mix of the figures of several blocks (e.g. CLEVRER's single- and multi-answer questions)."
-    ns = {k: b.get("n", b.get("count", 0)) for k, b in blocks.items()}
-    total = sum(ns.values())
-    return dict(n=total, **{key: sum(b[key] * ns[k] for k, b in blocks.items() if ns[k]) / total for key in keys}) if total else dict(n=0)
-
-# %% ../nbs/08_evaluate.ipynb #611b6f12
-class Metrics(dict):
-    "Evaluation results (a plain, JSON-ready dict) that display as tables in a notebook."
-    def _repr_markdown_(self): return metrics_markdown(self)
-
-def _fmt(b:dict, key:str) -> str:
-    if key not in b: return ""
-    ci = b.get("ci95", {}).get(key)
-    return f"{b[key]:.2f}" + (f" [{ci[0]:.1f}, {ci[1]:.1f}]" if ci else "")
-
-def metrics_markdown(
-    m:dict, # result of `score`, `rescore` or `evaluate`
-    max_rows:int=30, # most categories shown
-) -> str:
-    "Markdown tables of a metrics dict: headline with 95% intervals, single/multi-answer split, categories."
-    head = "| | n | strict % | partial % | format % | per-option % | unparseable |\n|---|---|---|---|---|---|---|\n"
-    line = lambda name, b: (f"| {name} | {b.get('n', 0)} | {_fmt(b, 'strict_accuracy')} | {_fmt(b, 'partial_accuracy')} | "
-                            f"{_fmt(b, 'format_rate')} | {_fmt(b, 'per_option_accuracy')} | {b.get('unparseable', '')} |\n")
-    out = head + line("all", m)
-    names = dict(single="single-answer", multi="multi-answer", overall="count-weighted mix")
-    for k, b in m.get("by_answer_count", {}).items(): out += line(names.get(k, k), b)
-    cats = m.get("by_category", {})
-    if len(cats) > 1:
-        out += "\n| category | n | strict % | partial % |\n|---|---|---|---|\n"
-        for k, b in list(cats.items())[:max_rows]:
-            out += f"| {k} | {b['n']} | {b['strict_accuracy']:.2f} | {b['partial_accuracy']:.2f} |\n"
-        if len(cats) > max_rows: out += f"| ... {len(cats) - max_rows} more | | | |\n"
-    return out
-
-# %% ../nbs/08_evaluate.ipynb #5c161b06
-def score(
-    rows:list[dict], # predictions with `completion`, `answer` (gold letters), optional `options`/`n_options`, `category`, `source`
-    lenient:bool=False, # lenient answer parser
-    n_boot:int=1000, # bootstrap resamples for the 95% intervals (0: none)
-    seed:int=0, # seed of the bootstrap
-) -> Metrics:
-    "Score predictions: strict / partial accuracy, format rate, unparseable count, single/multi-answer split, categories."
-    scored = []
-    for i, r in enumerate(rows):
-        if not str(r.get("answer") or "").strip():
-            raise ValueError(f"row {i} (id {r.get('id', '?')}): no gold answer; every scored row needs `answer`")
-        n_opt = r.get("n_options") or len(r.get("options") or []) or None
-        ptype = r.get("problem_type") or "multiple choice"
-        s = score_row(r["completion"], r["answer"], n_opt, lenient, ptype)
-        s.update(category=str(r.get("category") or ""), source=str(r.get("source") or ""),
-                 n_gold=len([a for a in r["answer"].split(",") if a]) if ptype == "multiple choice" else 0)
-        scored.append(s)
-    m = Metrics(_block(scored, n_boot, seed))
-    split = {"single": [s for s in scored if s["n_gold"] == 1], "multi": [s for s in scored if s["n_gold"] > 1]}
-    if split["multi"]:
-        m["by_answer_count"] = {k: _block(v, n_boot, seed) for k, v in split.items()}
-        m["by_answer_count"]["overall"] = weighted_overall({k: m["by_answer_count"][k] for k in split})
-    for key in ("category", "source"):
-        groups = {}
-        for s in scored: groups.setdefault(s[key], []).append(s)
-        if len(groups) > 1 or key == "category" and "" not in groups:
-            m[f"by_{key}"] = {k: _block(groups[k]) for k in sorted(groups)}
-    m["lenient"] = lenient
-    return m
-
-# %% ../nbs/08_evaluate.ipynb #df085168
-def read_log(
-    path, # a JSON-lines predictions file
-    repair:bool=False, # cut a torn last line (left by a killed writer) off the file
-) -> list[dict]:
-    "Rows of a JSON-lines log; a torn last line is ignored with a warning, any other broken line is an error."
-    path = Path(path)
-    data = path.read_bytes()
-    lines, rows, offset = data.split(b"\n"), [], 0
-    for i, raw in enumerate(lines, 1):
-        last = i == len(lines)
-        if raw.strip():
-            try: obj = json.loads(raw)
-            except ValueError as e:
-                if not last: raise ValueError(f"{path}, line {i}: not valid JSON ({e}): {raw[:80]!r}. "
-                                              "Fix or delete this line, then run again.") from None
-                warnings.warn(f"{path}, line {i}: incomplete last line (a run was killed while writing); "
-                              + ("removed from the file" if repair else "ignored"))
-                if repair:
-                    with open(path, "r+b") as f: f.truncate(offset); os.fsync(f.fileno())
-                break
-            if not isinstance(obj, dict): raise ValueError(f"{path}, line {i}: expected a JSON object, got {type(obj).__name__}")
-            rows.append(obj)
-            if last and repair:  # complete but without its newline: add it before anything is appended
-                with open(path, "ab") as f: f.write(b"\n"); os.fsync(f.fileno())
-        offset += len(raw) + 1
-    return rows
-
-def append_rows(path, rows:list[dict]):
-    "Append rows to a JSON-lines file in one write, flushed and fsync'd."
-    with open(path, "a", encoding="utf-8") as f:
-        f.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-        f.flush(); os.fsync(f.fileno())
-
-# %% ../nbs/08_evaluate.ipynb #9a8b87c6
-_KEYS = ("question_id", "problem_id", "id")
-
-def _video_folder(q:dict) -> str:
-    v = q.get("video") or q.get("path") or ""
-    return Path(v).parent.name if v else ""
-
-def normalize_row(
-    obj:dict, # one log row, this project's format or the reference's
-    where:str="", # "file, line n" for error messages
-) -> dict:
-    "A log row in this project's form (`id`, `completion`, `answer`, `options`, `category`, `source`)."
-    if "completion" in obj and "answer" in obj and "id" in obj: return obj
-    if not {"question", "ground_truth", "model_output"} <= obj.keys():
-        raise ValueError(f"{where}: neither this project's format (id, completion, answer) nor the reference's "
-                         f"(question, ground_truth, model_output); keys: {sorted(obj)}")
-    q = obj["question"] if isinstance(obj["question"], dict) else {"problem": obj["question"]}
-    key = next((k for k in _KEYS if q.get(k) not in (None, "")), None)
-    rid = f"{key}={q[key]}" if key else "sha=" + hashlib.sha256(
-        json.dumps([q.get("problem"), q.get("video") or q.get("path")]).encode()).hexdigest()[:16]
-    gold = answer_set(extract_answer(obj["ground_truth"] or ""))
-    ptype = q.get("problem_type") or "multiple choice"
-    gold = ",".join(sorted(gold)) if ptype == "multiple choice" else extract_answer(obj["ground_truth"] or "")
-    return dict(id=rid, completion=obj["model_output"] or "", answer=gold, problem_type=ptype,
-                options=q.get("options") or [], source=q.get("source") or "",
-                category=q.get("category") or q.get("task_type") or q.get("question_type") or _video_folder(q))
-
-# %% ../nbs/08_evaluate.ipynb #a3b11325
-def sha256_file(path) -> str:
-    "SHA-256 of a file's bytes."
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""): h.update(chunk)
-    return h.hexdigest()
-
-# %% ../nbs/08_evaluate.ipynb #1117860e
-def _log_files(path:Path) -> list[Path]:
-    if path.is_dir(): return sorted(p for p in path.glob("predictions*.jsonl"))
-    if not path.exists(): raise FileNotFoundError(f"{path}: no such predictions file")
-    return [path]
-
-def load_predictions(
-    path, # a predictions file, or an evaluation folder (its predictions*.jsonl)
-    repair:bool=False, # cut torn last lines off the files
-) -> tuple[list[dict], dict]:
-    "Rows of a predictions log, normalised and deduplicated by question id (first row kept), and a dedup report."
-    rows, seen, dups, conflicts = [], {}, 0, 0
-    for f in _log_files(Path(path)):
-        for i, obj in enumerate(read_log(f, repair=repair), 1):
-            r = normalize_row(obj, f"{f}, row {i}")
-            k = str(r["id"])
-            if k in seen:
-                dups += 1; conflicts += seen[k]["completion"] != r["completion"]
-                continue
-            seen[k] = r; rows.append(r)
-    key = str(rows[0]["id"]).split("=")[0] if rows and "=" in str(rows[0]["id"]) else "id"
-    return rows, dict(rows=len(rows) + dups, unique=len(rows), duplicates=dups, conflicting=conflicts, key=key)
-
-def rescore(
-    path, # predictions log (this project's or the reference's format) or an evaluation folder
-    lenient:bool=False, # lenient answer parser
-    n_boot:int=1000, # bootstrap resamples
-    seed:int=0, # bootstrap seed
-) -> Metrics:
-    "Score an existing predictions log; repeated questions are counted once (the first row is kept)."
-    rows, dedup = load_predictions(path)
-    m = score(rows, lenient=lenient, n_boot=n_boot, seed=seed)
-    m["dedup"] = dedup
-    m["source_file"] = str(path)
-    if Path(path).is_file(): m["source_sha256"] = sha256_file(path)
-    return m
+def model_overrides(name:str, benchmark:str) -> dict:
+    "Settings that differ from a benchmark's paper preset when the paper evaluated the Table 1 model `name`."
+    o = TABLE1_MODELS[name]["overrides"]
+    return dict(o[benchmark] if benchmark in o else o.get("*", {}))
 
 # %% ../nbs/08_evaluate.ipynb #13da985e
 def process_state():
@@ -275,6 +60,25 @@ def process_state():
     from accelerate import PartialState
     return PartialState(cpu=not torch.cuda.is_available())
 
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+def check_model_name(name:str|None) -> str|None:
+    "`name` when it can load (None/'tiny', a checkpoint folder, a hub id), else a one-line error; no torch import."
+    if name in (None, "", "tiny"): return None if name == "" else name
+    p = Path(str(name)).expanduser()
+    if p.exists():
+        if not p.is_dir(): raise FileNotFoundError(f"model {name}: is a file; give a checkpoint folder (save_pretrained output) or a hub id")
+        if not (p / "config.json").is_file(): raise FileNotFoundError(f"model {name}: no config.json in this folder; not a saved checkpoint")
+        return str(p)
+    if not _HUB_ID.match(str(name)) or str(name).startswith((".", "~", "/")) or p.parent.is_dir() and str(p.parent) != ".":
+        raise FileNotFoundError(f"model {name}: no such checkpoint folder, and not a hub id (owner/name)")
+    if os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes"):
+        from huggingface_hub import try_to_load_from_cache
+        if not isinstance(try_to_load_from_cache(str(name), "config.json"), str):
+            raise FileNotFoundError(f"model {name}: no such folder here, and not in the local Hugging Face cache "
+                                    "(HF_HUB_OFFLINE is set, so nothing is downloaded)")
+    return name
+
 def load_model(
     name_or_path:str|None=None, # hub name or folder of a Qwen2.5-VL checkpoint; None or "tiny": the offline tiny model
     device=None, # where to put the model; this process's accelerator (or CPU) when None
@@ -282,16 +86,124 @@ def load_model(
     attn_implementation:str|None=None, # e.g. "flash_attention_2" or "sdpa"
 ):
     "Load a Qwen2.5-VL checkpoint and its processor (left padding, for batched generation): `(model, processor)`."
+    name_or_path = check_model_name(name_or_path)
     from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration
     if name_or_path in (None, "tiny"):
         from twgrpo.tiny_model import tiny_model_path
         name_or_path = tiny_model_path()
     if device is None: device = process_state().device
     kw = dict(attn_implementation=attn_implementation) if attn_implementation else {}
-    model = Qwen2_5_VLForConditionalGeneration.from_pretrained(name_or_path, dtype=dtype, **kw).to(device).eval()
-    processor = AutoProcessor.from_pretrained(name_or_path)
+    try:
+        model = Qwen2_5_VLForConditionalGeneration.from_pretrained(name_or_path, dtype=dtype, **kw).to(device).eval()
+        processor = AutoProcessor.from_pretrained(name_or_path)
+    except OSError as e:
+        raise FileNotFoundError(f"model {name_or_path}: cannot load it ({str(e).strip().splitlines()[0]})") from None
     processor.tokenizer.padding_side = "left"
     return model, processor
+
+# %% ../nbs/08_evaluate.ipynb #5de32b49
+LMMS_EVAL_FILES = {  # what lmms-eval's qwen2_5_vl model reads from a local folder -> (file, key inside it or None), first found wins
+    "config": [("config.json", None)], "weights": [("model.safetensors", None), ("model.safetensors.index.json", None)],
+    "tokenizer": [("tokenizer.json", None)], "tokenizer config": [("tokenizer_config.json", None)],
+    "chat template": [("chat_template.jinja", None), ("chat_template.json", None), ("tokenizer_config.json", "chat_template")],
+    "image processor": [("preprocessor_config.json", None), ("processor_config.json", "image_processor")],
+    "video processor": [("video_preprocessor_config.json", None), ("processor_config.json", "video_processor"),
+                        ("preprocessor_config.json", None)],
+}
+
+def lmms_eval_files(folder) -> dict:
+    "For each part lmms-eval's `qwen2_5_vl` loads from a local checkpoint folder, the file that provides it (None: missing)."
+    folder, found = Path(folder), {}
+    for part, places in LMMS_EVAL_FILES.items():
+        found[part] = None
+        for name, key in places:
+            f = folder / name
+            if f.is_file() and (key is None or key in json.loads(f.read_text())):
+                found[part] = name if key is None else f"{name} ({key})"; break
+    return found
+
+# %% ../nbs/08_evaluate.ipynb #57e88132
+CLEVRER_EVAL_TEMPLATE = ("{Question} Output the thinking process in <think> </think> and final answer "
+                         "(letters separated by , if multiple) in <answer> </answer> tags. ")
+
+def clevrer_eval_prompt(rec:dict, settings=None, *, video_root=None) -> list[dict]:
+    "The reference's CLEVRER evaluation prompt (`eval_clevrer.py`): Open-R1's system message, the video, the question and options, the answer format."
+    from twgrpo.data import R1_SYSTEM, record_problem, video_item
+    item = video_item(rec, settings, "PAPER_EVAL", video_root)
+    return [{"role": "system", "content": R1_SYSTEM},
+            {"role": "user", "content": [item, {"type": "text", "text": CLEVRER_EVAL_TEMPLATE.format(Question=record_problem(rec))}]}]
+
+# %% ../nbs/08_evaluate.ipynb #e05e5b66
+LMMS_EVAL_VERSION = "0.7.3"
+LMMS_EVAL_TASKS = {  # benchmark -> lmms-eval task: its prompt parts and the decoding its qwen2_5_vl model ends up with
+    "mvbench": dict(task="mvbench (20 tasks mvbench_<task>)", yaml="mvbench/_default_template_yaml, mvbench_<task>.yaml",
+                    pre_prompt="", post_prompt="Only give the best option.\n", max_new_tokens=16, temperature=0.0, top_p=1.0, do_sample=False),
+    "videomme": dict(task="videomme", yaml="videomme/videomme.yaml", pre_prompt="",
+                     post_prompt="\nAnswer with the option's letter from the given choices directly.",
+                     max_new_tokens=16, temperature=0.0, top_p=1.0, do_sample=False),
+    "tempcompass": dict(task="tempcompass_multi_choice", yaml="tempcompass/_default_template_yaml, tempcompass_mc.yaml",
+                        pre_prompt="", post_prompt="\nPlease directly give the best option:",
+                        max_new_tokens=128, temperature=0.0, top_p=None, do_sample=False),  # no generation_kwargs: the model's defaults
+    "nextqa": dict(task="nextqa_mc_test", yaml="nextqa/_default_template_yaml, nextqa_mc_test.yaml", pre_prompt="", post_prompt="",
+                   max_new_tokens=128, temperature=0.0, top_p=None, do_sample=False),  # no generation_kwargs, no prompt kwargs
+    "mmvu": dict(task="mmvu_val", yaml="mmvu/mmvu_val.yaml", pre_prompt="", post_prompt="",
+                 max_new_tokens=1024, temperature=0.7, top_p=1.0, do_sample=True),  # the YAML says do_sample: false; the model samples at T > 0
+}
+LMMS_EVAL_QWEN2_5_VL = dict(  # `--model qwen2_5_vl` (lmms_eval/models/chat/qwen2_5_vl.py and its simple parent's __init__)
+    model_class="lmms_eval.models.chat.qwen2_5_vl.Qwen2_5_VL", max_num_frames=32, fps=None, min_pixels=256 * 28 * 28,
+    max_pixels=1605632, default_max_new_tokens=128, system_prompt=None, batch_size=1,
+    frames="nframes = min(max_num_frames, frames in the video), floored to even; qwen-vl-utils spreads them with linspace",
+    effective_max_pixels=768 * 28 * 28,  # qwen-vl-utils 0.0.14's fetch_video caps a frame at VIDEO_MAX_TOKEN_NUM * 28 * 28
+    total_pixels=int(128000 * 28 * 28 * 0.9),  # qwen-vl-utils 0.0.14: MODEL_SEQ_LEN * 28 * 28 * 0.9 (never binds at 32 frames)
+    reasoning_tags=[["<think>", "</think>"], ["<analysis>", "</analysis>"]],
+)
+VIDEOMME_OPTION_PROMPT = ("Select the best answer to the following multiple-choice question based on the video and the subtitles. "
+                          "Respond with only the letter (A, B, C, or D) of the correct option.")
+MMVU_MC_PROMPT = ("\nQuestion:{question}\nA: {a}\nB: {b}\nC: {c}\nD: {d}\nE: {e}\nVisual Information: processed video\n"
+                  "Do not generate any intermediate reasoning process. Answer directly with the option letter from the\ngiven choices.\n")
+
+def lmms_eval_text(rec:dict, benchmark:str|None=None) -> str:
+    "The text lmms-eval's `doc_to_text` gives the record's question for the task of `benchmark` (the record's source when None)."
+    key = lmms_eval_benchmark(benchmark or rec.get("source"))
+    t, q, opts, L = LMMS_EVAL_TASKS[key], rec["question"], list(rec["options"]), string.ascii_uppercase
+    if key == "mvbench":
+        return "Question:" + q + "\nOption:\n" + "".join(f"({L[i]}) {o}\n" for i, o in enumerate(opts)) + t["post_prompt"]
+    if key == "videomme":
+        return VIDEOMME_OPTION_PROMPT + "\n" + q + "\n" + "\n".join(f"{L[i]}. {o}" for i, o in enumerate(opts)) + "\n" + t["post_prompt"]
+    if key == "tempcompass":
+        return t["pre_prompt"] + q + "\n" + "\n".join(f"{L[i]}. {o}" for i, o in enumerate(opts)) + t["post_prompt"]
+    if key == "nextqa":
+        if len(opts) != 5: raise ValueError(f"record {rec.get('id')}: lmms-eval's NExT-QA prompt needs 5 options, got {len(opts)}")
+        return "\n".join([q.strip(), *(f"{L[i]}. {o.strip()}" for i, o in enumerate(opts))])
+    if len(opts) > 5: raise ValueError(f"record {rec.get('id')}: lmms-eval's MMVU prompt has 5 options A-E, got {len(opts)}")
+    c = [*opts, *[""] * (5 - len(opts))]
+    return MMVU_MC_PROMPT.format(question=q, a=c[0], b=c[1], c=c[2], d=c[3], e=c[4])
+
+def lmms_eval_prompt(rec:dict, settings=None, *, video_root=None, benchmark:str|None=None) -> list[dict]:
+    "lmms-eval's chat for a record: one user turn, the video first, then `lmms_eval_text` (no system message: the template's default)."
+    from twgrpo.data import video_item
+    return [{"role": "user", "content": [video_item(rec, settings, "PAPER_EVAL", video_root),
+                                         {"type": "text", "text": lmms_eval_text(rec, benchmark)}]}]
+
+# %% ../nbs/08_evaluate.ipynb #9cd23093
+def _zeroshot_clevrer(rec, settings=None, *, video_root=None):
+    from twgrpo.data import zeroshot_prompt
+    return zeroshot_prompt(rec, settings, video_root=video_root, variant="clevrer")
+
+def eval_prompts() -> dict:
+    "Prompt kinds of evaluation: `twgrpo.data.PROMPTS` (paper, r1, zeroshot) plus clevrer, zeroshot-clevrer and lmms-eval."
+    from twgrpo.data import PROMPTS
+    return {**PROMPTS, "clevrer": clevrer_eval_prompt, "zeroshot-clevrer": _zeroshot_clevrer, "lmms-eval": lmms_eval_prompt}
+
+def check_prompt(prompt:str) -> str:
+    "`prompt` when it is a prompt kind of `eval_prompts`, else a one-line error listing them."
+    if prompt not in (kinds := eval_prompts()): raise ValueError(f"unknown prompt {prompt!r}; choose one of {', '.join(kinds)}")
+    return prompt
+
+def prompt_messages(rec:dict, settings, prompt:str="r1", benchmark:str|None=None) -> list[dict]:
+    "The chat messages of `rec` under prompt kind `prompt` (lmms-eval: the task of `benchmark`, else of the record's source)."
+    build = eval_prompts()[check_prompt(prompt)]
+    return build(rec, settings, benchmark=benchmark) if prompt == "lmms-eval" else build(rec, settings)
 
 # %% ../nbs/08_evaluate.ipynb #214153a7
 _NO_EMIT = ("<|im_start|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
@@ -299,12 +211,12 @@ _NO_EMIT = ("<|im_start|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>
 def decoding_kwargs(
     max_new_tokens:int=4096, # completion budget
     temperature:float=0.1, # 0: greedy
-    top_p:float=0.001, # nucleus size (near-greedy at 0.001)
+    top_p:float|None=0.001, # nucleus size (near-greedy at 0.001); None: the model's own
     **generation_kwargs, # anything else for `generate` (repetition_penalty, top_k, ...)
 ) -> dict:
-    "Arguments for `model.generate`: the paper's near-greedy sampling by default."
+    "Arguments for `model.generate`: the paper's near-greedy sampling by default; sampling whenever temperature > 0."
     kw = dict(max_new_tokens=max_new_tokens, do_sample=temperature > 0)
-    if temperature > 0: kw.update(temperature=temperature, top_p=top_p)
+    if temperature > 0: kw.update(temperature=temperature, **({} if top_p is None else dict(top_p=top_p)))
     return {**kw, **generation_kwargs}
 
 def _suppressed(processor) -> list[int]:
@@ -316,26 +228,25 @@ def _eos_ids(model) -> set[int]:
     e = model.generation_config.eos_token_id
     return set(e if isinstance(e, (list, tuple)) else [e]) - {None}
 
-def chat_prompt(processor, record:dict, settings, prompt:str="r1") -> str:
-    "The exact text fed to the model for `record`: the prompt builder's chat messages through the chat template."
-    from twgrpo.data import PROMPTS
-    if prompt not in PROMPTS: raise ValueError(f"unknown prompt {prompt!r}; choose one of {sorted(PROMPTS)}")
-    return processor.apply_chat_template(PROMPTS[prompt](record, settings), tokenize=False, add_generation_prompt=True)
+def chat_prompt(processor, record:dict, settings, prompt:str="r1", benchmark:str|None=None) -> str:
+    "The exact text fed to the model for `record`: the prompt kind's chat messages through the chat template."
+    return processor.apply_chat_template(prompt_messages(record, settings, prompt, benchmark), tokenize=False, add_generation_prompt=True)
 
 def generate_batch(
     model, processor, # a Qwen2.5-VL model and its processor
     records:list[dict], # unified records
     clips:list, # their decoded videos (`twgrpo.video.VideoClip`)
     settings, # frame settings (for the prompt builder)
-    prompt:str="r1", # prompt kind: a key of `twgrpo.data.PROMPTS`
+    prompt:str="r1", # prompt kind: a key of `eval_prompts()`
     seed:int=0, # seed of the sampler (reset before the batch)
+    benchmark:str|None=None, # lmms-eval prompts: whose task
     **decoding, # `decoding_kwargs` arguments
 ) -> list[dict]:
     "Generate one completion per record in one left-padded batch: text, token count, truncation, video grid."
     import torch
     from twgrpo.video import to_processor_inputs
     processor.tokenizer.padding_side = "left"
-    texts = [chat_prompt(processor, r, settings, prompt) for r in records]
+    texts = [chat_prompt(processor, r, settings, prompt, benchmark) for r in records]
     inputs = processor(text=texts, padding=True, return_tensors="pt", **to_processor_inputs(clips)).to(model.device)
     gen = decoding_kwargs(**decoding)
     gen.setdefault("suppress_tokens", _suppressed(processor))
@@ -369,31 +280,52 @@ def _clip_of(video, settings, cache=None):
     if hasattr(video, "frames") and hasattr(video, "fps"): return video
     return read_video(video, settings, cache=cache)
 
+def check_options(options) -> list[str]:
+    "Option texts of a question: at most 26 (A-Z), none empty; an error otherwise, never a silent cut."
+    options = list(options or [])
+    if len(options) > 26: raise ValueError(f"{len(options)} options: at most 26 can be lettered A-Z; options 27 and up would be lost")
+    if empty := [string.ascii_uppercase[i] for i, o in enumerate(options) if not str(o).strip()]:
+        raise ValueError(f"option(s) {', '.join(empty)} have no text")
+    return [str(o) for o in options]
+
 def predict(
     model, processor, # a Qwen2.5-VL model and its processor (see `load_model`)
     video, # a video file, or a `VideoClip` already decoded
     question:str, # the question text
-    options:list[str]|None=None, # option texts, lettered A, B, ... in this order
+    options:list[str]|None=None, # option texts, lettered A, B, ... in this order (at most 26)
     settings=None, # frame settings (`twgrpo.video.VideoSettings`); `PAPER_EVAL` when None
-    prompt:str="r1", # prompt kind: a key of `twgrpo.data.PROMPTS`
+    prompt:str="r1", # prompt kind: a key of `eval_prompts()`
     max_new_tokens:int=4096, # completion budget
     temperature:float=0.1, # the paper's near-greedy decoding
     top_p:float=0.001, # the paper's near-greedy decoding
-    lenient:bool=False, # lenient answer parser
+    protocol:str="paper", # how the answer is read (a `twgrpo.scoring.PROTOCOLS` key; lmms-eval reads as paper here)
     seed:int=0, # sampler seed
-    **generation_kwargs, # passed to `generate`
+    lenient:bool=False, # shorthand for protocol="lenient"
+    **generation_kwargs, # passed to `generate` (e.g. a `streamer`)
 ) -> Prediction:
     "Answer one question about one video."
     from twgrpo.video import PAPER_EVAL
-    settings = settings or PAPER_EVAL
-    options = list(options or [])
+    settings, options = settings or PAPER_EVAL, check_options(options)
+    protocol = "lenient" if lenient else check_protocol(protocol)
     rec = dict(id="predict", video=str(getattr(video, "path", video)), start=None, end=None,
                question=question, options=options, answer="", source="", category="", meta={},
                problem_type="multiple choice" if options else "free-form")
-    g = generate_batch(model, processor, [rec], [_clip_of(video, settings)], settings, prompt, seed=seed,
+    g = generate_batch(model, processor, [rec], [_clip_of(video, settings)], settings, check_prompt(prompt), seed=seed,
                        max_new_tokens=max_new_tokens, temperature=temperature, top_p=top_p, **generation_kwargs)[0]
-    r = read_completion(g["completion"], len(options) or None, lenient)
+    r = read_completion(g["completion"], len(options) or None, "paper" if protocol == "lmms-eval" else protocol)
     return Prediction(r["answer"], r["reasoning"], g["completion"], r["parsed"], g["n_tokens"], g["truncated"])
+
+# %% ../nbs/08_evaluate.ipynb #40fb50d2
+def records_video_root(records_file, video_root=None) -> Path:
+    "The folder a records file's relative video paths resolve against: `video_root` when given, else the file's own folder."
+    # The rule `twgrpo train` applies to its dataset file; one place, so that a shared function can replace it.
+    return Path(video_root) if video_root is not None else Path(records_file).resolve().parent
+
+def video_path(rec:dict, video_root=None) -> Path:
+    "The video file of a record: under `video_root` when given (and kept inside it), else the record's path as is."
+    if video_root is None: return Path(rec["video"])
+    from twgrpo.data import resolve_video
+    return resolve_video(rec, video_root)
 
 # %% ../nbs/08_evaluate.ipynb #22d33d66
 def _versions() -> dict:
@@ -402,14 +334,17 @@ def _versions() -> dict:
     return dict(twgrpo=__version__, transformers=transformers.__version__, torch=torch.__version__,
                 accelerate=accelerate.__version__, python=platform.python_version())
 
-def _load_records(records, video_root=None) -> tuple[list[dict], dict]:
-    "Records and where they came from (file and sha256, or a hash of the in-memory list)."
+def _load_records(records, video_root=None, fmt:str|None=None) -> tuple[list[dict], dict, Path|None]:
+    "Records, where they came from (file and sha256, or a hash of the in-memory list), and the video root they use."
     from twgrpo.data import load_benchmark
     if isinstance(records, (str, Path)):
-        return load_benchmark(records, video_root=video_root), dict(records_file=str(records), records_sha256=sha256_file(records))
+        root = records_video_root(records, video_root)
+        return (load_benchmark(records, fmt, video_root=root), dict(records_file=str(records), records_sha256=sha256_file(records),
+                records_format=fmt, video_root=str(root)), root)
     records = list(records)
     blob = json.dumps(records, sort_keys=True, default=str).encode()
-    return records, dict(records_file=None, records_sha256=hashlib.sha256(blob).hexdigest())
+    return records, dict(records_file=None, records_sha256=hashlib.sha256(blob).hexdigest(),
+                         video_root=None if video_root is None else str(video_root)), video_root
 
 def _model_name(model, model_name=None) -> str:
     return model_name or getattr(model, "name_or_path", "") or getattr(model.config, "_name_or_path", "") or type(model).__name__
@@ -421,13 +356,14 @@ def _plain(x):
     if not isinstance(x, dict): x = vars(x) if hasattr(x, "__dict__") else str(x)
     return {str(k): _plain(v) for k, v in x.items() if v is not None} if isinstance(x, dict) else x
 
-def run_protocol(model, processor, records:list[dict], settings, prompt:str, decoding:dict, source:dict, model_name=None) -> dict:
+def run_protocol(model, processor, records:list[dict], settings, prompt:str, decoding:dict, source:dict, model_name=None,
+                 scoring:dict|None=None, benchmark:str|None=None, preset:dict|None=None) -> dict:
     "Everything that decides the numbers of an evaluation run, for `metrics.json` and for the resume check."
-    from twgrpo.data import PROMPTS
     vp = getattr(processor, "video_processor", None)
     example = dict(id="example", video="video.mp4", start=None, end=None, question="{question}",
-                   options=["{option A}", "{option B}"], answer="", problem_type="multiple choice", source="", category="", meta={})
-    texts = [c.get("text", "") for m in PROMPTS[prompt](example, settings) for c in
+                   options=[f"{{option {l}}}" for l in "ABCDE"], answer="", problem_type="multiple choice",
+                   source=(records[0].get("source", "") if records else ""), category="", meta={})
+    texts = [c.get("text", "") for m in prompt_messages(example, settings, prompt, benchmark) for c in
              (m["content"] if isinstance(m["content"], list) else [dict(text=m["content"])])]
     gc = {k: v for k, v in model.generation_config.to_dict().items()
           if k in ("do_sample", "temperature", "top_p", "top_k", "repetition_penalty", "eos_token_id", "pad_token_id")}
@@ -435,8 +371,9 @@ def run_protocol(model, processor, records:list[dict], settings, prompt:str, dec
                 processor_video=_plain({k: getattr(vp, k, None) for k in
                                         ("size", "patch_size", "temporal_patch_size", "merge_size", "do_resize")}),
                 prompt=prompt, prompt_template=[t for t in texts if t],
-                first_prompt=chat_prompt(processor, records[0], settings, prompt) if records else "",
-                decoding={**decoding, "model_generation_config": gc}, n_records=len(records), **source)
+                first_prompt=chat_prompt(processor, records[0], settings, prompt, benchmark) if records else "",
+                decoding={**decoding, "model_generation_config": gc}, scoring=scoring or dict(protocol="paper"),
+                benchmark=benchmark, preset=preset, n_records=len(records), **source)
 
 _RESUME_KEYS = ("model", "frames", "prompt", "prompt_template", "decoding", "records_sha256")
 
@@ -454,13 +391,21 @@ def _check_resume(out_dir:Path, protocol:dict):
 def _shard(out_dir:Path, rank:int, world:int) -> Path:
     return out_dir / ("predictions.jsonl" if world == 1 else f"predictions.rank{rank}.jsonl")
 
+def _shards(out_dir:Path) -> list[Path]: return sorted(Path(out_dir).glob("predictions*.jsonl"))
+
 def _done_ids(out_dir:Path) -> set[str]:
-    return {str(r["id"]) for f in _log_files(out_dir) for r in read_log(f)}
+    return {str(r["id"]) for f in _shards(out_dir) for r in read_log(f)}
+
+def append_rows(path, rows:list[dict]):
+    "Append rows to a JSON-lines file in one write, flushed and fsync'd."
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        f.flush(); os.fsync(f.fileno())
 
 def merge_predictions(out_dir, records:list[dict]) -> list[dict]:
     "Merge all prediction files of `out_dir` into `predictions.jsonl` (record order, one row per id); delete the shards."
     out_dir = Path(out_dir)
-    rows, _ = load_predictions(out_dir)
+    rows = load_predictions(out_dir, allow_empty=True)[0] if _shards(out_dir) else []
     by_id = {str(r["id"]): r for r in rows}
     order = [str(r["id"]) for r in records if str(r["id"]) in by_id]
     rest = [k for k in by_id if k not in set(order)]
@@ -480,12 +425,6 @@ def _check_ids(records:list[dict]):
         if k in seen: raise ValueError(f"record {i}: id {k!r} appears twice; ids key the predictions log, make them unique")
         seen.add(k)
 
-def video_path(rec:dict, video_root=None) -> Path:
-    "The video file of a record: under `video_root` when given (and kept inside it), else the record's path as is."
-    if video_root is None: return Path(rec["video"])
-    from twgrpo.data import resolve_video
-    return resolve_video(rec, video_root)
-
 def _missing(records, video_root) -> list[tuple[str, str]]:
     return [(str(r["id"]), str(p)) for r in records if not (p := video_path(r, video_root)).is_file()]
 
@@ -502,21 +441,25 @@ def evaluate(
     model, processor, # a Qwen2.5-VL model (on this process's device) and its processor
     records, # unified records, or a benchmark file for `twgrpo.data.load_benchmark`
     out_dir, # run folder: predictions.jsonl, metrics.json, run.json
-    video_root=None, # folder the records' video paths are relative to
+    video_root=None, # folder the records' video paths are relative to (a file's: its own folder when None)
     settings=None, # frame settings; `twgrpo.video.PAPER_EVAL` when None
-    prompt:str="r1", # prompt kind: a key of `twgrpo.data.PROMPTS`
+    prompt:str="r1", # prompt kind: a key of `eval_prompts()`
     batch_size:int=4, # records per `generate` call (per process)
     max_new_tokens:int=4096, # completion budget
-    temperature:float=0.1, # the paper's near-greedy decoding
-    top_p:float=0.001, # the paper's near-greedy decoding
+    temperature:float=0.1, # the paper's near-greedy decoding (0: greedy)
+    top_p:float|None=0.001, # the paper's near-greedy decoding
     seed:int=0, # sampler and bootstrap seed
     skip_missing:bool=False, # skip (and count) records whose video is missing or unreadable, instead of stopping
-    lenient:bool=False, # lenient answer parser for scoring
+    protocol:str="paper", # scoring protocol: a key of `twgrpo.scoring.PROTOCOLS`
+    benchmark:str|None=None, # the benchmark's name (recorded; lmms-eval's prompt and parser follow it)
     n_boot:int=1000, # bootstrap resamples of the 95% intervals
     frame_cache=None, # folder (or `twgrpo.video.FrameCache`) keeping decoded frames between runs
     model_name:str|None=None, # name recorded in metrics.json; the model's own name_or_path when None
     num_workers:int=2, # threads decoding the next batch's videos while the model generates
     progress:bool=True, # tqdm bar with items/s
+    preset:dict|None=None, # the preset this run came from (name, file, sha256, notes), recorded in metrics.json
+    records_format:str|None=None, # format of a records file (a key of `twgrpo.data.FORMATS`); detected when None
+    lenient:bool=False, # shorthand for protocol="lenient"
     **generation_kwargs, # passed to `generate`
 ) -> Metrics:
     "Evaluate `model` on `records`, resumably: predictions appended after every batch, metrics.json at the end."
@@ -524,17 +467,24 @@ def evaluate(
     from accelerate.utils import gather_object
     from tqdm.auto import tqdm
     from twgrpo.video import PAPER_EVAL, VideoError, FrameCache, read_video
+    protocol = check_protocol("lenient" if lenient else protocol)
+    check_prompt(prompt)
+    if batch_size < 1: raise ValueError(f"batch_size={batch_size}: must be at least 1")
+    if max_new_tokens < 1: raise ValueError(f"max_new_tokens={max_new_tokens}: must be at least 1")
+    if protocol == "lmms-eval" or prompt == "lmms-eval": benchmark = lmms_eval_benchmark(benchmark) if benchmark else None
     state = process_state()
     rank, world = state.process_index, state.num_processes
     settings, out_dir = settings or PAPER_EVAL, Path(out_dir)
-    records, source = _load_records(records, video_root)
+    records, source, video_root = _load_records(records, video_root, records_format)
+    if not records: raise ValueError(f"{source['records_file'] or 'records'}: no records to evaluate")
     _check_ids(records)
     decoding = dict(decoding_kwargs(max_new_tokens, temperature, top_p, **generation_kwargs), seed=seed)
-    protocol = run_protocol(model, processor, records, settings, prompt, decoding, source, model_name)
+    scoring = dict(protocol=protocol, rule=PROTOCOLS[protocol], **({"benchmark": benchmark} if benchmark else {}))
+    run = run_protocol(model, processor, records, settings, prompt, decoding, source, model_name, scoring, benchmark, preset)
     if rank == 0:
         out_dir.mkdir(parents=True, exist_ok=True)
-        _check_resume(out_dir, protocol)
-        for f in _log_files(out_dir): read_log(f, repair=True)  # cut lines torn by a killed run
+        _check_resume(out_dir, run)
+        for f in _shards(out_dir): read_log(f, repair=True)  # cut lines torn by a killed run
     state.wait_for_everyone()
     done = _done_ids(out_dir)
     todo = [r for r in records if str(r["id"]) not in done]
@@ -542,7 +492,7 @@ def evaluate(
     if missing and not skip_missing:
         rid, p = missing[0]
         raise FileNotFoundError(f"record {rid}: video not found: {p} ({len(missing)} missing in all). "
-                                "Check video_root, or pass skip_missing=True to skip and count them.")
+                                "Check --video_root (or the records file's folder), or rerun with --skip_missing to skip and count them.")
     gone = {m[0] for m in missing}
     mine = [r for r in todo if str(r["id"]) not in gone][rank::world]
     batches = [mine[i:i + batch_size] for i in range(0, len(mine), batch_size)]
@@ -553,10 +503,11 @@ def evaluate(
     def read(rec):
         path = video_path(rec, video_root)
         try: return read_video(path, settings, cache=cache, start=rec.get("start"), end=rec.get("end"))
-        except (VideoError, OSError) as e:
-            if not skip_missing: raise VideoError(path, f"record {rec['id']}: cannot read its video ({e}); "
-                                                  "pass skip_missing=True to skip and count it") from e
-            return e
+        except Exception as e:  # undecodable, extreme aspect ratio, bad clip bounds: a bad video, not a crash
+            reason = e.reason if isinstance(e, VideoError) else f"{type(e).__name__}: {e}"
+            if not skip_missing: raise VideoError(path, f"record {rec['id']}: cannot read its video ({reason}); "
+                                                  "rerun with --skip_missing to skip and count it") from e
+            return VideoError(path, f"record {rec['id']}: {reason}")
 
     log = _shard(out_dir, rank, world)
     bar = tqdm(total=len(mine), unit="item", desc=f"eval rank {rank}" if world > 1 else "eval",
@@ -567,139 +518,444 @@ def evaluate(
             clips = [f.result() for f in pending]
             if b + 1 < len(batches): pending = [pool.submit(read, r) for r in batches[b + 1]]
             keep = [(r, c) for r, c in zip(batch, clips) if not isinstance(c, Exception)]
-            unreadable += [dict(id=str(r["id"]), error=str(c)) for r, c in zip(batch, clips) if isinstance(c, Exception)]
+            unreadable += [dict(id=str(r["id"]), video=c.path, error=str(c)) for r, c in zip(batch, clips) if isinstance(c, Exception)]
             if keep:
                 gens = generate_batch(model, processor, [r for r, _ in keep], [c for _, c in keep], settings, prompt,
-                                      seed=_batch_seed(seed, batch), **{k: v for k, v in decoding.items() if k != "seed"})
+                                      seed=_batch_seed(seed, batch), benchmark=benchmark,
+                                      **{k: v for k, v in decoding.items() if k != "seed"})
                 append_rows(log, [_row(r, g, rank) for (r, _), g in zip(keep, gens)])
             bar.update(len(batch))
     bar.close()
     elapsed = time.time() - t0
-    n_gen = [len(mine) - sum(1 for u in unreadable)]
+    n_gen = [len(mine) - len(unreadable)]
     if world > 1: unreadable, n_gen = gather_object(unreadable), gather_object(n_gen)
     state.wait_for_everyone()
     if rank == 0:
         rows = merge_predictions(out_dir, records)
-        m = score(rows, lenient=lenient, n_boot=n_boot, seed=seed)
-        m.update(n_records=len(records),
-                 skipped=dict(missing=[dict(id=i, video=p) for i, p in missing], unreadable=unreadable,
-                              count=len(missing) + len(unreadable)),
+        skipped = dict(missing=[dict(id=i, video=p) for i, p in missing], unreadable=unreadable, count=len(missing) + len(unreadable))
+        if not rows:
+            why = "; ".join([f"{d['id']}: {d['video']}" for d in skipped["missing"]][:3] + [d["error"] for d in unreadable][:3])
+            raise ValueError(f"{out_dir}: every record was skipped ({skipped['count']}: {why}); nothing to score")
+        m = score(rows, protocol=protocol, n_boot=n_boot, seed=seed, benchmark=benchmark)
+        m.update(n_records=len(records), skipped=skipped,
                  truncated=sum(bool(r.get("truncated")) for r in rows),
-                 mean_completion_tokens=float(np.mean([r.get("n_tokens", 0) for r in rows])) if rows else 0.0,
+                 mean_completion_tokens=float(np.mean([r.get("n_tokens", 0) for r in rows])),
                  this_session=dict(generated=sum(n_gen), seconds=round(elapsed, 2)),
-                 protocol=protocol, versions=_versions(),
+                 protocol=run, versions=_versions(),
                  date=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"))
         tmp = out_dir / "metrics.json.tmp"
         tmp.write_text(json.dumps(m, indent=1, default=str)); os.replace(tmp, out_dir / "metrics.json")
     state.wait_for_everyone()
     return Metrics(json.loads((out_dir / "metrics.json").read_text()))
 
-# %% ../nbs/08_evaluate.ipynb #b6181fee
-_SETTING_FIELDS = ("fps", "nframes", "min_frames", "max_frames", "min_pixels", "max_pixels", "total_pixels")
-_RUN_KEYS = dict(model=str, records=str, out_dir=str, video_root=str, prompt=str, batch_size=int, max_new_tokens=int,
-                 temperature=float, top_p=float, seed=int, n_boot=int, frame_cache=str, settings=str, dtype=str,
-                 attn_implementation=str, fps=float, nframes=int, min_frames=int, max_frames=int, min_pixels=int,
-                 max_pixels=int, total_pixels=int, skip_missing=bool, lenient=bool, progress=bool)
+# %% ../nbs/08_evaluate.ipynb #001fe7cd
+def _lmms_frames():
+    from twgrpo.video import VideoSettings
+    q = LMMS_EVAL_QWEN2_5_VL
+    return VideoSettings(nframes=q["max_num_frames"], min_pixels=q["min_pixels"], max_pixels=q["effective_max_pixels"],
+                         total_pixels=q["total_pixels"])
+
+def frame_presets() -> dict:
+    "Frame settings by name: `twgrpo.video.PRESETS` (paper_eval, paper_train, tiny) and lmms-eval's for Qwen2.5-VL."
+    from twgrpo.video import PRESETS
+    return {**PRESETS, "lmms_eval_qwen2_5_vl": _lmms_frames()}
 
 def frame_settings(preset:str|None=None, **overrides):
-    "Frame settings from a preset name of `twgrpo.video.PRESETS` (paper_eval by default) and field overrides (None ignored)."
-    from twgrpo.video import PRESETS
+    "Frame settings from a preset name (paper_eval by default) and field overrides (None ignored)."
+    presets = frame_presets()
     key = (preset or "paper_eval").lower()
-    if key not in PRESETS: raise ValueError(f"unknown frame settings preset {preset!r}; choose one of {sorted(PRESETS)}")
-    return dataclasses.replace(PRESETS[key], **{k: v for k, v in overrides.items() if v is not None})
+    if key not in presets: raise ValueError(f"unknown frame settings preset {preset!r}; choose one of {', '.join(presets)}")
+    return dataclasses.replace(presets[key], **{k: v for k, v in overrides.items() if v is not None})
 
-def _bool(s): return s if isinstance(s, bool) else str(s).lower() in ("1", "true", "yes", "on")
+def config_dir() -> Path:
+    "The shipped YAML configs (`twgrpo configs` lists them)."
+    from importlib.resources import files
+    return Path(str(files("twgrpo") / "configs"))
+
+def eval_presets() -> dict[str, Path]:
+    "The shipped evaluation presets, by name: `eval/<benchmark>` (the paper's protocol) and `eval/lmms-eval/<benchmark>`."
+    root = config_dir()
+    return {p.relative_to(root).with_suffix("").as_posix(): p for p in sorted((root / "eval").rglob("*.yaml"))}
+
+# %% ../nbs/08_evaluate.ipynb #97730a1f
+_STAND_IN_SOURCES = {"eval_mmvu": ("MMVU/videos/Chemistry", "mmvu"), "eval_mvbench": ("MVBench/ssv2_video", "mvbench"),
+                     "eval_videomme": ("videoMME/data", "videomme"), "eval_tempcompass": ("TempCompass/videos", "tempcompass"),
+                     "eval_nextgqa": ("NExTQA/videos", "nextgqa")}
+
+def stand_in(
+    preset:str, # a preset name (`eval/mvbench`, `eval/lmms-eval/nextqa`, ...) or file
+    data_root, # folder to write the stand-in benchmark into (created)
+    n_records:int=2, # questions (one tiny synthetic video each)
+    seed:int=0, # seed of the synthetic scenes
+) -> Path:
+    "Write a tiny synthetic stand-in of a preset's benchmark where the preset expects it (its format, its folders); returns the question file."
+    import csv, yaml
+    from twgrpo.data import load_benchmark
+    from twgrpo.synthetic import make_clevrer_like
+    path = Path(preset) if Path(preset).is_file() else preset_file(preset)
+    if path is None: raise FileNotFoundError(f"no preset {preset!r}; presets: {', '.join(eval_presets())}")
+    rel, root = yaml.safe_load(path.read_text())["records"], Path(data_root)
+    mark = root / ".twgrpo-stand-in"
+    if root.exists() and any(root.iterdir()) and not mark.exists():
+        raise ValueError(f"{root}: not empty and not a stand-in folder; stand_in writes synthetic data only into a new folder")
+    root.mkdir(parents=True, exist_ok=True); mark.touch()
+    out = root / rel
+    out.parent.mkdir(parents=True, exist_ok=True)
+    for s in range(seed, seed + 50):  # scenes without collisions have no counterfactual question: draw until enough
+        shutil.rmtree(root / "CLEVRER", ignore_errors=True)
+        src = make_clevrer_like(root / "CLEVRER", n_records, seed=s, size=(112, 80), duration=2.0, fps=8, split="validation")
+        if len(recs := load_benchmark(src, video_root=root)) >= n_records: break
+    else: raise ValueError(f"no {n_records} counterfactual questions in 50 synthetic draws; ask for fewer")
+    recs = recs[:n_records]
+    if rel == "CLEVRER/validation.json": return src
+    def place(i, folder, name=None):
+        dst = root / folder / (name or f"stand_in_{i}.mp4"); dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(recs[i]["video"], dst)
+        return dst
+    L, one = string.ascii_uppercase, [(r, r["answer"].split(",")[0]) for r in recs]
+    five = lambda opts: [*opts, *[f"none of the others ({k})" for k in range(5 - len(opts))]][:5]
+    if (stem := Path(rel).stem) in _STAND_IN_SOURCES:
+        folder, source = _STAND_IN_SOURCES[stem]
+        items = []
+        for i, (r, g) in enumerate(one):
+            place(i, folder)
+            opts = five(r["options"]) if source in ("nextgqa", "mmvu") else r["options"][:4]
+            if L.index(g) >= len(opts): g = "A"
+            it = dict(problem_id=1 + 200 * i, problem=r["question"], options=[f"{L[k]}. {o}" for k, o in enumerate(opts)],
+                      solution=f"<answer>{g}</answer>", problem_type="multiple choice", data_type="video",
+                      video=f"/{folder}/stand_in_{i}.mp4")  # the paper's copies use the older `video` key, rooted at the data root
+            if source == "videomme": it.update(question_id=f"{i:03d}-1", duration="short", domain="Knowledge",
+                                                 sub_category="Humanity & History", task_type="Counting Problem")
+            if source == "nextgqa": it.update(id=f"stand_in_{i}", type="CW", glue=[[0.0, 1.0]])
+            items.append(it)
+        out.write_text(json.dumps(items, indent=1))
+    elif rel.startswith("STAR/"):
+        items = []
+        for i, (r, g) in enumerate(one):
+            place(i, "STAR/Charades_v1_480", f"STANDIN{i}.mp4")
+            items.append(dict(question_id=f"Interaction_T1_{i}", question=r["question"], video_id=f"STANDIN{i}", start=0.25,
+                              end=1.75, answer=r["options"][L.index(g)], choices=[dict(choice_id=k, choice=o) for k, o in enumerate(r["options"])]))
+        out.write_text(json.dumps(items, indent=1))
+    elif rel.startswith("TempCompass/"):
+        items = {}
+        for i, (r, g) in enumerate(one):
+            place(i, "TempCompass/videos", f"standin{i}.mp4")
+            opts = r["options"][:4]
+            g = g if L.index(g) < len(opts) else "A"
+            items[f"standin{i}"] = {"action": [dict(question=r["question"] + "\n" + "\n".join(f"{L[k]}. {o}" for k, o in enumerate(opts)),
+                                                    answer=f"{g}. {opts[L.index(g)]}")]}
+        out.write_text(json.dumps(items, indent=1))
+    elif rel.startswith("NExT-QA/"):
+        with open(out, "w", newline="") as f:
+            w = csv.writer(f)
+            w.writerow(["video", "frame_count", "width", "height", "question", "answer", "qid", "type", "a0", "a1", "a2", "a3", "a4"])
+            for i, (r, g) in enumerate(one):
+                place(i, "NExTQA/videos", f"standin{i}.mp4")
+                w.writerow([f"standin{i}", 16, 112, 80, r["question"], L.index(g) if L.index(g) < 5 else 0, 0, "CW", *five(r["options"])])
+    elif rel.startswith("videoMME/"):
+        import pandas as pd
+        items = []
+        for i, (r, g) in enumerate(one):
+            place(i, "videoMME/data", f"standin{i}.mp4")
+            opts = r["options"][:4]
+            g = g if L.index(g) < len(opts) else "A"
+            items.append(dict(video_id=f"{i:03d}", duration="short", domain="Knowledge", sub_category="Humanity & History", url="",
+                              videoID=f"standin{i}", question_id=f"{i:03d}-1", task_type="Counting Problem", question=r["question"],
+                              options=[f"{L[k]}. {o}" for k, o in enumerate(opts)], answer=g))
+        pd.DataFrame(items).to_parquet(out)
+    elif rel.startswith("MMVU/"):
+        items = []
+        for i, (r, g) in enumerate(one):
+            place(i, "MMVU/videos/Chemistry", f"{i}.mp4")
+            opts = five(r["options"])
+            items.append(dict(id=f"validation_{i}", video=f"https://example.org/MMVU/videos/Chemistry/{i}.mp4", youtube_url="",
+                              question_type="multiple-choice", metadata=dict(subject="Chemistry", textbook="", knowledge=[], rationale=""),
+                              question=r["question"], choices=dict(zip("ABCDE", opts)), answer=g if L.index(g) < 5 else "A"))
+        out.write_text(json.dumps(items, indent=1))
+    else: raise ValueError(f"{path}: no stand-in writer for records {rel!r}")
+    return out
+
+# %% ../nbs/08_evaluate.ipynb #b6181fee
+_SETTING_FIELDS = ("fps", "nframes", "min_frames", "max_frames", "min_pixels", "max_pixels", "total_pixels")
+_RUN_OPTIONS = {  # key: (type, default as --help shows it, help); the defaults are the paper's protocol
+    "model": (str, "tiny", "Qwen2.5-VL checkpoint: a folder, a hub id, or tiny (the offline tiny model)"),
+    "records": (str, None, "benchmark file in any format twgrpo.data reads (relative to --data_root when that is set)"),
+    "format": (str, "detected from the file", "format of the records file: a key of twgrpo.data.FORMATS (r1, clevrer, star, ...)"),
+    "data_root": (str, None, "the benchmarks' data root (data/README.md); relative records and video_root resolve against it, "
+                             "and video_root defaults to it"),
+    "video_root": (str, "the records file's folder", "folder the records' relative video paths resolve against (as twgrpo train)"),
+    "out_dir": (str, "runs/eval/<benchmark>/<model>", "run folder: predictions.jsonl, run.json, metrics.json; a rerun resumes"),
+    "benchmark": (str, None, "benchmark name (recorded); lmms-eval's prompt and parser follow it"),
+    "prompt": (str, "r1", "prompt kind: r1 (the paper's evaluation), paper (training), zeroshot, clevrer, zeroshot-clevrer, lmms-eval"),
+    "protocol": (str, "paper", "scoring: paper, reference-zeroshot, lmms-eval, reward, lenient (twgrpo.scoring)"),
+    "settings": (str, "paper_eval", "frame preset: paper_eval (16 frames, 128*28*28 to 256*28*28 pixels), paper_train, tiny, "
+                                    "lmms_eval_qwen2_5_vl; given here, it also replaces the config's frame fields"),
+    "fps": (float, "2.0", "frames per second sampled (when nframes is not set)"),
+    "nframes": (int, "16 (paper_eval)", "fixed frame count per video (even)"),
+    "min_frames": (int, "4", "fewest frames of an fps-derived count"),
+    "max_frames": (int, "16", "most frames of an fps-derived count"),
+    "min_pixels": (int, "100352 (128*28*28)", "per-frame pixel floor"),
+    "max_pixels": (int, "200704 (256*28*28)", "per-frame pixel ceiling"),
+    "total_pixels": (int, "none", "pixel budget of a whole clip"),
+    "batch_size": (int, "4", "records per generate call, per process"),
+    "max_new_tokens": (int, "4096", "completion budget (the paper's; minutes per question on a CPU)"),
+    "temperature": (float, "0.1", "sampling temperature (0: greedy; the paper's near-greedy 0.1)"),
+    "top_p": (float, "0.001", "nucleus size (the paper's near-greedy 0.001)"),
+    "seed": (int, "0", "sampler and bootstrap seed"),
+    "n_boot": (int, "1000", "bootstrap resamples of the 95% intervals (0: none)"),
+    "frame_cache": (str, None, "folder keeping decoded frames between runs"),
+    "dtype": (str, "auto", "weights dtype (auto: the checkpoint's)"),
+    "attn_implementation": (str, None, "e.g. flash_attention_2 or sdpa"),
+    "num_workers": (int, "2", "threads decoding the next batch's videos"),
+    "skip_missing": (bool, "off", "skip (and count) records whose video is missing or unreadable instead of stopping"),
+    "lenient": (bool, "off", "shorthand for --protocol lenient"),
+    "progress": (bool, "on", "progress bar"),
+}
+_CONFIG_ONLY = {"about": dict}  # config-file keys without a command-line option
+_RUN_KEYS = {k: t for k, (t, _, _) in _RUN_OPTIONS.items()} | _CONFIG_ONLY
+
+def _bool(s):
+    if isinstance(s, bool): return s
+    if str(s).lower() in ("1", "true", "yes", "on"): return True
+    if str(s).lower() in ("0", "false", "no", "off"): return False
+    raise ValueError(f"not a yes/no value: {s!r}")
+
+def _typed(k, v, where):
+    t = _RUN_KEYS[k]
+    if t is dict:
+        if not isinstance(v, dict): raise ValueError(f"{where}: `{k}` must be a mapping, got {type(v).__name__}")
+        return v
+    if isinstance(v, (list, dict)): raise ValueError(f"{where}: `{k}` must be a single {t.__name__}, got {type(v).__name__}")
+    try:
+        if t is bool: return _bool(v)
+        if t is int and isinstance(v, float):
+            if not v.is_integer(): raise ValueError(v)
+            return int(v)
+        return t(v)
+    except ValueError: raise ValueError(f"{where}: `{k}` must be {'yes/no' if t is bool else 'an integer' if t is int else 'a number' if t is float else 'text'}, got {v!r}") from None
+
+def preset_file(name:str) -> Path|None:
+    "The shipped config of `name` ('eval/mvbench', with or without .yaml), or None."
+    n = str(name).removesuffix(".yaml")
+    p = config_dir() / f"{n}.yaml"
+    return p if n and p.is_file() else None
+
+# %% ../nbs/08_evaluate.ipynb #44fee691
+def _default_out_dir(cfg:dict) -> str:
+    bench = cfg.get("benchmark") or Path(cfg["records"]).stem
+    model = re.sub(r"[^\w.-]+", "_", str(cfg.get("model") or "tiny").strip("/")).strip("_")[-60:] or "model"
+    return str(Path("runs") / "eval" / (f"lmms-eval-{bench}" if cfg.get("protocol") == "lmms-eval" else bench) / model)
 
 def load_eval_config(path=None, **overrides) -> dict:
-    "Evaluation settings from a YAML file, with non-None `overrides` on top; unknown keys are errors."
+    "Evaluation settings from a YAML file or a shipped preset name, with non-None `overrides` on top; checked before any model loads."
     import yaml
-    cfg = {}
+    cfg, where, preset = {}, "command line", None
     if path:
-        cfg = yaml.safe_load(Path(path).read_text()) or {}
-        if not isinstance(cfg, dict): raise ValueError(f"{path}: expected a mapping of settings, got {type(cfg).__name__}")
-    cfg.update({k: v for k, v in overrides.items() if v is not None})
-    bad = sorted(set(cfg) - set(_RUN_KEYS))
-    if bad: raise ValueError(f"{path or 'overrides'}: unknown key(s) {bad}; known: {sorted(_RUN_KEYS)}")
-    for k in ("records", "out_dir"):
-        if not cfg.get(k): raise ValueError(f"{path or 'command line'}: `{k}` is required")
-    return {k: (_bool(v) if _RUN_KEYS[k] is bool else _RUN_KEYS[k](v)) for k, v in cfg.items()}
+        p = Path(path)
+        if not p.is_file():
+            if (p := preset_file(path)) is None:
+                raise FileNotFoundError(f"config {path}: no such file, and no shipped preset of that name "
+                                        f"(presets: {', '.join(eval_presets())})")
+            preset = str(path).removesuffix(".yaml")
+        where = str(p)
+        try: cfg = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except UnicodeDecodeError as e: raise ValueError(f"{p}: not UTF-8 text ({e.reason} at byte {e.start})") from None
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            raise ValueError(f"{p}: not valid YAML{at} ({getattr(e, 'problem', None) or type(e).__name__}); tabs are not allowed for indentation") from None
+        if not isinstance(cfg, dict): raise ValueError(f"{p}: expected a mapping of settings, got {type(cfg).__name__}")
+        bad = sorted(set(cfg) - set(_RUN_KEYS))
+        if bad: raise ValueError(f"{p}: unknown key(s) {bad}; known: {sorted(_RUN_KEYS)}")
+        cfg = {k: _typed(k, v, p) for k, v in cfg.items() if v is not None}
+        cfg["preset"] = dict(name=preset, file=str(p), sha256=sha256_file(p), **({"about": cfg["about"]} if "about" in cfg else {}))
+    bad = sorted(k for k, v in overrides.items() if v is not None and k not in _RUN_OPTIONS)
+    if bad: raise ValueError(f"{where}: unknown key(s) {bad}; known: {sorted(_RUN_OPTIONS)}")
+    if overrides.get("settings") is not None:  # a frame preset named on the command line replaces the file's frame fields too
+        for k in _SETTING_FIELDS: cfg.pop(k, None)
+    cfg.update({k: _typed(k, v, "command line") for k, v in overrides.items() if v is not None})
+    return check_eval_config(cfg, where)
+
+def check_eval_config(cfg:dict, where:str="config") -> dict:
+    "Resolve paths against `data_root`, fill `out_dir`, and check every value (one-line errors naming the setting)."
+    if cfg.get("data_root"):
+        root = Path(cfg["data_root"]).expanduser()
+        if not root.is_dir(): raise FileNotFoundError(f"data_root {root}: no such folder (layout: data/README.md)")
+        for k in ("records", "video_root"):
+            if cfg.get(k) and not Path(cfg[k]).is_absolute(): cfg[k] = str(root / cfg[k])
+        cfg.setdefault("video_root", str(root))
+    if not cfg.get("records"): raise ValueError(f"{where}: `records` is required (a benchmark file; --records FILE)")
+    if not Path(cfg["records"]).is_file():
+        raise FileNotFoundError(f"records {cfg['records']}: no such file (give --data_root for a preset's question file; "
+                                "where each benchmark comes from: data/README.md)")
+    if cfg.get("video_root") and not Path(cfg["video_root"]).is_dir(): raise FileNotFoundError(f"video_root {cfg['video_root']}: no such folder")
+    if cfg.get("format"):
+        from twgrpo.data import FORMATS
+        if cfg["format"] not in FORMATS: raise ValueError(f"{where}: unknown records format {cfg['format']!r}; known: {', '.join(sorted(FORMATS))}")
+    check_prompt(cfg.get("prompt", "r1"))
+    check_protocol("lenient" if cfg.get("lenient") else cfg.get("protocol", "paper"))
+    if cfg.get("protocol") == "lmms-eval" or cfg.get("prompt") == "lmms-eval":
+        if cfg.get("benchmark"): lmms_eval_benchmark(cfg["benchmark"])
+    for k, lo in (("batch_size", 1), ("max_new_tokens", 1), ("n_boot", 0), ("num_workers", 1)):
+        if k in cfg and cfg[k] < lo: raise ValueError(f"{where}: {k}={cfg[k]} must be at least {lo}")
+    if not (math.isfinite(cfg.get("temperature", 0.1)) and cfg.get("temperature", 0.1) >= 0):
+        raise ValueError(f"{where}: temperature={cfg['temperature']} must be a finite number >= 0 (0: greedy)")
+    if "top_p" in cfg and not 0 < cfg["top_p"] <= 1: raise ValueError(f"{where}: top_p={cfg['top_p']} must be in (0, 1]")
+    frame_settings(cfg.get("settings"), **{k: cfg.get(k) for k in _SETTING_FIELDS})  # raises on bad frame settings
+    cfg["model"] = check_model_name(cfg.get("model")) or "tiny"
+    cfg.setdefault("out_dir", _default_out_dir(cfg))
+    return cfg
 
 def run_eval_config(cfg:dict) -> Metrics:
     "Load the model named in `cfg` and run `evaluate` with it."
     settings = frame_settings(cfg.get("settings"), **{k: cfg.get(k) for k in _SETTING_FIELDS})
+    _load_records(cfg["records"], cfg.get("video_root"), cfg.get("format"))  # a malformed records file stops here, before torch loads
     model, processor = load_model(cfg.get("model"), dtype=cfg.get("dtype", "auto"), attn_implementation=cfg.get("attn_implementation"))
     kw = {k: cfg[k] for k in ("video_root", "prompt", "batch_size", "max_new_tokens", "temperature", "top_p", "seed",
-                              "skip_missing", "lenient", "n_boot", "frame_cache", "progress") if k in cfg}
-    return evaluate(model, processor, cfg["records"], cfg["out_dir"], settings=settings,
-                    model_name=cfg.get("model"), **kw)
+                              "skip_missing", "lenient", "n_boot", "frame_cache", "progress", "protocol", "benchmark",
+                              "num_workers", "preset") if k in cfg}
+    return evaluate(model, processor, cfg["records"], cfg["out_dir"], settings=settings, model_name=cfg.get("model"),
+                    records_format=cfg.get("format"), **kw)
+
+# %% ../nbs/08_evaluate.ipynb #f00f2d3a
+_RUN_HELP = """Evaluate a Qwen2.5-VL model on a benchmark, resumably; metrics.json records the whole protocol.
+
+The defaults are the paper's protocol: Video-R1's prompt (r1), 16 frames of 128*28*28 to 256*28*28 pixels
+(paper_eval), near-greedy decoding (temperature 0.1, top_p 0.001) up to 4,096 new tokens, scored by the reference's
+rule (paper). That takes minutes per question on a CPU: for a quick check add --settings tiny --max_new_tokens 32.
+Presets, one per benchmark (twgrpo configs lists them):
+  eval/clevrer eval/nextgqa eval/mmvu eval/mvbench eval/tempcompass eval/videomme eval/star   the paper's protocol
+  eval/lmms-eval/{mvbench,videomme,tempcompass,nextqa,mmvu}                                lmms-eval 0.7.3's, for Qwen2.5-VL
+Example: twgrpo eval run --config eval/mvbench --data_root data --model Falconss1/TW-GRPO"""
 
 def _eval_parser():
     import argparse
     p = argparse.ArgumentParser(prog="twgrpo eval", description="Evaluate a model on a benchmark, or rescore a predictions log.")
     sub = p.add_subparsers(dest="cmd", required=True)
-    r = sub.add_parser("run", help="evaluate (resumable): `twgrpo eval run --config FILE [--key value ...]`")
-    r.add_argument("--config", help="YAML file with the keys below")
-    for k, t in _RUN_KEYS.items():
-        if t is bool: r.add_argument(f"--{k}", action=argparse.BooleanOptionalAction, default=None)
-        else: r.add_argument(f"--{k}", type=t, default=None)
-    s = sub.add_parser("rescore", help="score an existing predictions log (this project's or the reference's format)")
-    s.add_argument("path", help="predictions .jsonl file or evaluation folder")
-    s.add_argument("--lenient", action="store_true", help="lenient answer parser")
-    s.add_argument("--n_boot", type=int, default=1000)
-    s.add_argument("--seed", type=int, default=0)
+    r = sub.add_parser("run", help="evaluate (resumable): twgrpo eval run --config PRESET_OR_FILE [--key value ...]",
+                       description=_RUN_HELP, formatter_class=argparse.RawDescriptionHelpFormatter)
+    r.add_argument("--config", metavar="PRESET_OR_FILE", help="a preset name (eval/mvbench, ...) or a YAML file with the keys below (default: none)")
+    for k, (t, default, help) in _RUN_OPTIONS.items():
+        h = f"{help} (default: {default if default is not None else 'none'})".replace("%", "%%")
+        if t is bool: r.add_argument(f"--{k}", action=argparse.BooleanOptionalAction, default=None, help=h)
+        else: r.add_argument(f"--{k}", type=str, default=None, metavar=t.__name__.upper(), help=h)
+    s = sub.add_parser("rescore", help="score an existing predictions log (this project's or the reference's format)",
+                       description="Score an existing predictions log; the rule that wrote a reference log is recognised "
+                                   "from its rows, and the output says which rule was applied.")
+    s.add_argument("path", help="predictions .jsonl (or .jsonl.gz) file, or an evaluation folder")
+    s.add_argument("--protocol", choices=list(PROTOCOLS), default=None, help="scoring rule (default: recognised from the log)")
+    s.add_argument("--benchmark", default=None, help="lmms-eval protocol: whose parser (default: each row's source)")
+    s.add_argument("--lenient", action="store_true", help="shorthand for --protocol lenient")
+    s.add_argument("--n_boot", type=int, default=1000, help="bootstrap resamples of the 95%% intervals (default: 1000)")
+    s.add_argument("--seed", type=int, default=0, help="bootstrap seed (default: 0)")
     s.add_argument("--json", action="store_true", help="print the full metrics as JSON")
     s.add_argument("--out", help="also write the metrics to this JSON file")
     return p
 
-def _video_error():
+def _eval_errors():
+    import yaml
     from twgrpo.video import VideoError
-    return VideoError
+    return (FileNotFoundError, ValueError, VideoError, OSError, yaml.YAMLError)
+
+def _write_json(path, obj):
+    p = Path(path)
+    if p.is_dir(): raise ValueError(f"--out {p}: is a folder; give a file name")
+    tmp = p.with_name(p.name + ".tmp")
+    try:
+        tmp.write_text(json.dumps(obj, indent=1, default=str)); os.replace(tmp, p)
+    except OSError as e:
+        try: tmp.unlink(missing_ok=True)
+        except OSError: pass
+        raise ValueError(f"--out {p}: cannot write it ({e.strerror})") from None
+
+def _warn_line(message, category, filename, lineno, file=None, line=None):
+    print(f"twgrpo: warning: {message}", file=sys.stderr)
 
 def eval_main(argv:list[str]|None=None) -> int:
-    "`twgrpo eval [run] --config FILE ...` and `twgrpo eval rescore PATH`."
+    "`twgrpo eval [run] --config PRESET_OR_FILE ...` and `twgrpo eval rescore PATH`; errors are one line, exit code 2."
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] not in ("run", "rescore", "-h", "--help"): argv = ["run", *argv]
     a = _eval_parser().parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _warn_line  # the kit's warnings as one line each, without the source line
+        return _eval(a)
+
+def _eval(a) -> int:
     try:
         if a.cmd == "rescore":
-            m = rescore(a.path, lenient=a.lenient, n_boot=a.n_boot, seed=a.seed)
-            if a.out: Path(a.out).write_text(json.dumps(m, indent=1))
+            if a.n_boot < 0: raise ValueError(f"--n_boot {a.n_boot}: must be at least 0")
+            m = rescore(a.path, protocol=a.protocol, n_boot=a.n_boot, seed=a.seed, benchmark=a.benchmark, lenient=a.lenient)
+            if a.out: _write_json(a.out, m)
         else:
-            cfg = load_eval_config(a.config, **{k: getattr(a, k) for k in _RUN_KEYS})
+            cfg = load_eval_config(a.config, **{k: getattr(a, k) for k in _RUN_OPTIONS})
             m = run_eval_config(cfg)
             print(f"metrics: {Path(cfg['out_dir']) / 'metrics.json'}")
-    except (FileNotFoundError, ValueError, _video_error()) as e:
-        print(f"twgrpo eval: error: {e}", file=sys.stderr)
-        return 1
+    except _eval_errors() as e:
+        print(f"twgrpo eval: error: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}", file=sys.stderr)
+        return 2
     print(json.dumps(m, indent=1) if getattr(a, "json", False) else metrics_markdown(m))
     return 0
 
+# %% ../nbs/08_evaluate.ipynb #4de3a397
+class _TokenBar:
+    "A streamer for `generate` that shows generated tokens as a progress bar (batch of one)."
+    def __init__(self, total:int):
+        from tqdm.auto import tqdm
+        self.bar, self.prompt_seen = tqdm(total=total, unit="tok", desc="generating", file=sys.stderr, leave=False, dynamic_ncols=True), False
+    def put(self, value):
+        if not self.prompt_seen: self.prompt_seen = True; return  # the first call carries the prompt
+        self.bar.update(int(value.numel()))
+    def end(self): self.bar.close()
+
+def _show(r:Prediction, options:list[str], raw:bool=False, width:int=100) -> str:
+    "The answer, then the reasoning wrapped, then (on request) the raw completion."
+    L = string.ascii_uppercase
+    if r.answer: ans = "; ".join(f"{l} ({options[L.index(l)]})" if l in L[:len(options)] else l for l in r.answer.split(","))
+    else: ans = "(unparseable: no answer the rule can read; --raw shows the completion)"
+    out = [f"answer: {ans}", "reasoning:" if r.reasoning else "reasoning: (none)"]
+    out += [textwrap.fill(par, width, initial_indent="  ", subsequent_indent="  ") for par in r.reasoning.splitlines() if par.strip()]
+    out.append(f"({r.n_tokens} tokens{', cut by --max_new_tokens' if r.truncated else ''})")
+    if raw: out += ["raw completion:", r.text]
+    return "\n".join(out)
+
 def predict_main(argv:list[str]|None=None) -> int:
-    "`twgrpo predict --video F --question Q [--options ...] [--model NAME_OR_PATH]`."
+    "`twgrpo predict --video F --question Q [--options ...] [--model NAME_OR_PATH]`; errors are one line, exit code 2."
     import argparse
-    p = argparse.ArgumentParser(prog="twgrpo predict", description="Answer one question about one video.")
+    p = argparse.ArgumentParser(prog="twgrpo predict", description="Answer one question about one video: progress while "
+                                "it works, then the answer and the reasoning (--raw: the whole completion, --json: all of it).")
     p.add_argument("--video", required=True, help="video file")
-    p.add_argument("--question", required=True)
-    p.add_argument("--options", nargs="*", default=None, help="option texts, lettered A, B, ... in this order")
+    p.add_argument("--question", required=True, help="the question")
+    p.add_argument("--options", nargs="*", default=None, help="option texts, lettered A, B, ... in this order (at most 26)")
     p.add_argument("--model", default=None, help="hub name or folder of a Qwen2.5-VL checkpoint (default: the tiny offline model)")
-    p.add_argument("--prompt", default="r1", help="prompt kind (r1, paper, zeroshot)")
-    p.add_argument("--settings", default=None, help="frame settings preset: paper_eval (default), paper_train, tiny")
-    for k in _SETTING_FIELDS: p.add_argument(f"--{k}", type=float if k == "fps" else int, default=None)
-    p.add_argument("--max_new_tokens", type=int, default=4096)
-    p.add_argument("--temperature", type=float, default=0.1)
-    p.add_argument("--top_p", type=float, default=0.001)
-    p.add_argument("--lenient", action="store_true")
+    p.add_argument("--prompt", default="r1", help="prompt kind: r1 (default), paper, zeroshot, clevrer, zeroshot-clevrer")
+    p.add_argument("--protocol", default="paper", help="how the answer is read: paper (default), reference-zeroshot, reward, lenient")
+    p.add_argument("--settings", default=None, help="frame settings preset: paper_eval (default), paper_train, tiny, lmms_eval_qwen2_5_vl")
+    for k in _SETTING_FIELDS: p.add_argument(f"--{k}", type=float if k == "fps" else int, default=None, help=f"frame setting {k}")
+    p.add_argument("--max_new_tokens", type=int, default=4096, help="completion budget (default: 4096, the paper's)")
+    p.add_argument("--temperature", type=float, default=0.1, help="default: 0.1 (the paper's near-greedy decoding)")
+    p.add_argument("--top_p", type=float, default=0.001, help="default: 0.001")
+    p.add_argument("--lenient", action="store_true", help="shorthand for --protocol lenient")
+    p.add_argument("--raw", action="store_true", help="also print the raw completion")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     a = p.parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
         if not Path(a.video).is_file(): raise FileNotFoundError(f"video not found: {a.video}")
+        options = check_options(a.options)
+        if a.prompt == "lmms-eval": raise ValueError("--prompt lmms-eval needs a benchmark's question: use twgrpo eval run")
+        check_prompt(a.prompt); check_protocol(a.protocol)
+        if a.max_new_tokens < 1: raise ValueError(f"--max_new_tokens {a.max_new_tokens}: must be at least 1")
+        if a.temperature < 0: raise ValueError(f"--temperature {a.temperature}: must be >= 0 (0: greedy)")
         settings = frame_settings(a.settings, **{k: getattr(a, k) for k in _SETTING_FIELDS})
+        check_model_name(a.model)
+        print(f"loading {a.model or 'the tiny offline model'} ...", file=sys.stderr, flush=True)
         model, processor = load_model(a.model)
-        r = predict(model, processor, a.video, a.question, a.options, settings=settings, prompt=a.prompt,
-                    max_new_tokens=a.max_new_tokens, temperature=a.temperature, top_p=a.top_p, lenient=a.lenient)
-    except (FileNotFoundError, ValueError, _video_error()) as e:
-        print(f"twgrpo predict: error: {e}", file=sys.stderr)
-        return 1
-    print(json.dumps(dataclasses.asdict(r), indent=1, ensure_ascii=False) if a.json else
-          f"answer: {r.answer or '(unparseable)'}\nreasoning: {r.reasoning}\nraw: {r.text!r}")
+        print(f"reading {a.video} ...", file=sys.stderr, flush=True)
+        clip = _clip_of(a.video, settings)
+        r = predict(model, processor, clip, a.question, options, settings=settings, prompt=a.prompt, protocol=a.protocol,
+                    max_new_tokens=a.max_new_tokens, temperature=a.temperature, top_p=a.top_p, lenient=a.lenient,
+                    streamer=_TokenBar(a.max_new_tokens))
+    except _eval_errors() as e:
+        print(f"twgrpo predict: error: {str(e).strip().splitlines()[0]}", file=sys.stderr)
+        return 2
+    print(json.dumps(dataclasses.asdict(r), indent=1, ensure_ascii=False) if a.json else _show(r, options, a.raw))
     return 0
