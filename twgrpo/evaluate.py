@@ -318,8 +318,8 @@ def predict(
 # %% ../nbs/08_evaluate.ipynb #40fb50d2
 def records_video_root(records_file, video_root=None) -> Path:
     "The folder a records file's relative video paths resolve against: `video_root` when given, else the file's own folder."
-    # The rule `twgrpo train` applies to its dataset file; one place, so that a shared function can replace it.
-    return Path(video_root) if video_root is not None else Path(records_file).resolve().parent
+    from twgrpo.data import video_root_for  # the one rule `twgrpo train` applies to its dataset file too
+    return video_root_for(records_file, video_root).resolve()
 
 def video_path(rec:dict, video_root=None) -> Path:
     "The video file of a record: under `video_root` when given (and kept inside it), else the record's path as is."
