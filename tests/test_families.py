@@ -203,3 +203,20 @@ def test_generation_never_emits_a_suppressed_token(fam):
                              eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
     new = gen[0, out["input_ids"].shape[1]:].tolist()
     assert len(new) >= 1 and not set(new) & set(banned), tok.convert_ids_to_tokens(new)
+
+
+# ---- the frame-resizing oracle per family
+
+def test_kit_resizing_is_qwen_vl_utils_with_the_family_factor():
+    "twgrpo.video's resize_hw with image_factor=resize_factor is qwen-vl-utils' smart_resize with the family's patch size."
+    qvu = pytest.importorskip("qwen_vl_utils.vision_process")
+    from twgrpo.video import VideoSettings, resize_hw
+    rng = np.random.default_rng(0)
+    sizes = [(320, 480), (240, 426), (1080, 1920), (57, 1000), (30, 40)] + [tuple(rng.integers(20, 1500, 2)) for _ in range(40)]
+    for f in FAMILIES.values():
+        assert f.temporal_patch_size == qvu.FRAME_FACTOR  # frame counts: smart_nframes is the same for all three
+        F = f.resize_factor
+        for lo, hi in [(128 * F * F, 196 * F * F), (4 * F * F, 768 * F * F)]:
+            s = VideoSettings(min_pixels=lo, max_pixels=hi, image_factor=F)
+            for h, w in sizes:
+                assert resize_hw(int(h), int(w), s, 16) == qvu.smart_resize(int(h), int(w), factor=F, min_pixels=lo, max_pixels=hi), (f.name, h, w, lo, hi)
