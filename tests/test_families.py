@@ -11,7 +11,7 @@ import pytest
 import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-from twgrpo.families import (FAMILIES, batch_video_kwargs, family_of, forward_video_kwargs, freeze_vision,
+from twgrpo.families import (FAMILIES, QWEN2_5_VL, QWEN3_VL, batch_video_kwargs, family_of, forward_video_kwargs, freeze_vision,
                              is_vision_parameter, load_model, load_processor, processor_video_kwargs, suppressed_tokens)
 from twgrpo.tiny_model import TINY_MODELS, resolve_tiny, tiny_model_path
 
@@ -220,3 +220,24 @@ def test_kit_resizing_is_qwen_vl_utils_with_the_family_factor():
             s = VideoSettings(min_pixels=lo, max_pixels=hi, image_factor=F)
             for h, w in sizes:
                 assert resize_hw(int(h), int(w), s, 16) == qvu.smart_resize(int(h), int(w), factor=F, min_pixels=lo, max_pixels=hi), (f.name, h, w, lo, hi)
+
+
+def test_a_decoded_clip_keeps_its_times(tmp_path):
+    """A clip read by twgrpo.video with a start bound: Qwen2.5-VL's second_per_grid_ts is today's to_processor_inputs'
+    value exactly, and Qwen3-VL's timestamps are the frames' times in the source video (as qwen-vl-utils' metadata)."""
+    from twgrpo.video import VideoSettings, barcode_frames, read_video, to_processor_inputs, write_video
+    path = write_video(tmp_path / "v.mp4", barcode_frames(100, 64, 96), fps=25.0)
+    def read(f):  # resized for the family, as twgrpo.video will do it for each family
+        return read_video(path, VideoSettings(fps=2.0, min_frames=4, max_frames=16, min_pixels=4 * 32 * 32,
+                                              max_pixels=64 * 96, image_factor=f.resize_factor), start=1.0)
+    c25, clip = read(QWEN2_5_VL), read(QWEN3_VL)
+    assert clip.indices[0] == 25 and len(clip.frames) % 2 == 0 and clip.frames.shape[1:3] == (64, 96)
+    p25, p3 = load_processor("tiny-qwen2.5-vl"), load_processor("tiny-qwen3-vl")
+    text = p25.apply_chat_template(MESSAGES, add_generation_prompt=True, tokenize=False)
+    today = p25(text=[text], return_tensors="pt", **to_processor_inputs(c25))["second_per_grid_ts"]
+    ours = p25(text=[text], return_tensors="pt", **processor_video_kwargs(QWEN2_5_VL, c25))["second_per_grid_ts"]
+    assert ours.tolist() == today.tolist() and ours.tolist() == pytest.approx([2 / c25.fps])
+    out = p3(text=[text], return_tensors="pt", **processor_video_kwargs(QWEN3_VL, clip))
+    stamps = [float(t) for t in re.findall(r"<([\d.]+) seconds>", p3.tokenizer.decode(out["input_ids"][0]))]
+    t = clip.timestamps
+    assert stamps == [float(f"{(t[i] + t[i + 1]) / 2:.1f}") for i in range(0, len(t), 2)] and stamps[0] >= 1.0

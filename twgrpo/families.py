@@ -7,7 +7,7 @@ Docs: https://twgrpo.github.io/twgrpo/families.html.md"""
 # %% ../nbs/03a_families.ipynb #e76e4647
 from __future__ import annotations
 import json, re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 # %% auto #0
