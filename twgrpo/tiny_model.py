@@ -1,4 +1,4 @@
-"""A tiny, offline Qwen2.5-VL: byte-level BPE tokenizer trained in-process, Qwen's chat template, random weights, built once and cached.
+"""Tiny, offline Qwen2.5-VL, Qwen3-VL and Qwen2-VL models: a byte-level BPE tokenizer trained in-process, each family's chat template and processor, random weights, built once and cached.
 
 Docs: https://twgrpo.github.io/twgrpo/tiny_model.html.md"""
 
@@ -10,9 +10,11 @@ import hashlib, json, os, shutil, tempfile
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['QWEN_SPECIAL_TOKENS', 'REASONING_TAGS', 'QWEN2_5_VL_CHAT_TEMPLATE', 'tiny_corpus', 'train_tiny_tokenizer',
-           'build_tiny_processor', 'tiny_config', 'build_tiny_qwen', 'default_cache_dir', 'tiny_model_path',
-           'load_tiny']
+__all__ = ['QWEN_SPECIAL_TOKENS', 'REASONING_TAGS', 'QWEN2_5_VL_CHAT_TEMPLATE', 'QWEN2_VL_CHAT_TEMPLATE',
+           'QWEN3_VL_CHAT_TEMPLATE', 'CHAT_TEMPLATES', 'TINY_CONFIGS', 'TINY_SLUGS', 'TINY_MODELS', 'tiny_corpus',
+           'train_tiny_tokenizer', 'build_tiny_processor', 'tiny_config', 'tiny_qwen3_vl_config',
+           'tiny_qwen2_vl_config', 'build_tiny_qwen', 'default_cache_dir', 'tiny_model_path', 'load_tiny',
+           'resolve_tiny']
 
 # %% ../nbs/06a_tiny_model.ipynb #ad2b6264
 QWEN_SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|vision_start|>", "<|vision_end|>",
@@ -71,20 +73,45 @@ QWEN2_5_VL_CHAT_TEMPLATE = (
     "{% if add_vision_id %}Video {{ video_count.value }}: {% endif %}<|vision_start|><|video_pad|><|vision_end|>"
     "{% elif 'text' in content %}{{ content['text'] }}{% endif %}{% endfor %}<|im_end|>\n{% endif %}{% endfor %}"
     "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+QWEN2_VL_CHAT_TEMPLATE = QWEN2_5_VL_CHAT_TEMPLATE  # Qwen2-VL's template has the same layout and default system turn
+QWEN3_VL_CHAT_TEMPLATE = (
+    "{% set image_count = namespace(value=0) %}{% set video_count = namespace(value=0) %}"
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
+    "{% if message['content'] is string %}{{ message['content'] }}{% else %}{% for content in message['content'] %}"
+    "{% if content['type'] == 'image' or 'image' in content or 'image_url' in content %}"
+    "{% set image_count.value = image_count.value + 1 %}{% if add_vision_id %}Picture {{ image_count.value }}: "
+    "{% endif %}<|vision_start|><|image_pad|><|vision_end|>"
+    "{% elif content['type'] == 'video' or 'video' in content %}{% set video_count.value = video_count.value + 1 %}"
+    "{% if add_vision_id %}Video {{ video_count.value }}: {% endif %}<|vision_start|><|video_pad|><|vision_end|>"
+    "{% elif 'text' in content %}{{ content['text'] }}{% endif %}{% endfor %}{% endif %}<|im_end|>\n{% endfor %}"
+    "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+CHAT_TEMPLATES = dict(qwen2_vl=QWEN2_VL_CHAT_TEMPLATE, qwen2_5_vl=QWEN2_5_VL_CHAT_TEMPLATE, qwen3_vl=QWEN3_VL_CHAT_TEMPLATE)
 
 def build_tiny_processor(
     tokenizer=None, # a tokenizer from `train_tiny_tokenizer`; trained when None
-    min_pixels:int=28*28*4, # per-frame pixel floor of the image / video processors
-    max_pixels:int=28*28*256, # per-frame pixel cap (frames resized by `twgrpo.video` pass through unchanged)
+    min_pixels:int|None=None, # per-frame pixel floor of the image / video processors; factor**2 * 4 when None
+    max_pixels:int|None=None, # per-frame pixel cap (frames resized by `twgrpo.video` pass through unchanged); factor**2 * 256 when None
+    family:str="qwen2_5_vl", # 'qwen2_5_vl', 'qwen3_vl' or 'qwen2_vl' (`twgrpo.families`)
 ):
-    "A `Qwen2_5_VLProcessor` around the tiny tokenizer, with Qwen2.5-VL's chat template."
-    from transformers import Qwen2_5_VLProcessor, Qwen2VLImageProcessor
-    from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
+    "The family's processor around the tiny tokenizer, with the family's chat template (Qwen2.5-VL by default)."
+    import transformers
+    from transformers import Qwen2VLImageProcessor
+    from twgrpo.families import get_family
+    fam = get_family(family)
+    f2 = fam.resize_factor ** 2
+    min_pixels = f2 * 4 if min_pixels is None else min_pixels
+    max_pixels = f2 * 256 if max_pixels is None else max_pixels
     tokenizer = tokenizer if tokenizer is not None else train_tiny_tokenizer()
-    return Qwen2_5_VLProcessor(
-        image_processor=Qwen2VLImageProcessor(min_pixels=min_pixels, max_pixels=max_pixels),
-        video_processor=Qwen2VLVideoProcessor(min_pixels=min_pixels, max_pixels=max_pixels, cap_pixels_per_frame=True),
-        tokenizer=tokenizer, chat_template=QWEN2_5_VL_CHAT_TEMPLATE)
+    image = Qwen2VLImageProcessor(min_pixels=min_pixels, max_pixels=max_pixels, patch_size=fam.patch_size)
+    if fam.pixel_budget == "clip":  # Qwen3-VL: `size` bounds T x H x W; a budget of 16 frames at max_pixels
+        from transformers.models.qwen3_vl.video_processing_qwen3_vl import Qwen3VLVideoProcessor
+        video = Qwen3VLVideoProcessor(size={"shortest_edge": min_pixels, "longest_edge": max_pixels * 16},
+                                      cap_pixels_per_frame=True, patch_size=fam.patch_size)
+    else:
+        from transformers.models.qwen2_vl.video_processing_qwen2_vl import Qwen2VLVideoProcessor
+        video = Qwen2VLVideoProcessor(min_pixels=min_pixels, max_pixels=max_pixels, cap_pixels_per_frame=True)
+    return getattr(transformers, fam.processor_class)(image_processor=image, video_processor=video, tokenizer=tokenizer,
+                                                      chat_template=CHAT_TEMPLATES[family])
 
 # %% ../nbs/06a_tiny_model.ipynb #a5ffc95e
 def tiny_config(
@@ -116,24 +143,89 @@ def tiny_config(
         image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
         vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
 
+# %% ../nbs/06a_tiny_model.ipynb #7eb1da49
+def _special_ids(tokenizer) -> dict:
+    return {t: tokenizer.convert_tokens_to_ids(t) for t in QWEN_SPECIAL_TOKENS}
+
+def tiny_qwen3_vl_config(
+    tokenizer, # the tokenizer whose special-token ids the config must carry
+    hidden_size:int=64, # text hidden size (the vision merger projects into it)
+    num_hidden_layers:int=2, # text decoder layers
+    num_attention_heads:int=4, # text attention heads (head_dim = hidden_size / heads)
+    num_key_value_heads:int=2, # grouped-query KV heads
+    vision_depth:int=3, # vision transformer blocks
+    vision_hidden_size:int=32, # vision transformer width
+    deepstack_visual_indexes:list[int]|None=None, # vision blocks tapped by DeepStack; the first min(depth - 1, text layers) when None
+    num_position_embeddings:int=256, # learned vision position grid (a square: 16 x 16)
+):
+    "A `Qwen3VLConfig` of the real architecture at toy size, wired to `tokenizer`'s special tokens."
+    from transformers import Qwen3VLConfig
+    ids = _special_ids(tokenizer)
+    head_dim = hidden_size // num_attention_heads
+    half = head_dim // 2
+    hw = max(1, half * 5 // 16)  # the 8B's [24, 20, 20] over 64 frequencies, scaled down
+    if deepstack_visual_indexes is None: deepstack_visual_indexes = list(range(max(1, min(vision_depth - 1, num_hidden_layers))))
+    return Qwen3VLConfig(
+        text_config=dict(vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
+                         num_hidden_layers=num_hidden_layers, num_attention_heads=num_attention_heads,
+                         num_key_value_heads=num_key_value_heads, head_dim=head_dim, max_position_embeddings=8192,
+                         rope_parameters=dict(rope_type="default", rope_theta=5_000_000.0, mrope_interleaved=True,
+                                              mrope_section=[half - 2 * hw, hw, hw]),
+                         bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"]),
+        vision_config=dict(depth=vision_depth, hidden_size=vision_hidden_size, intermediate_size=2 * vision_hidden_size,
+                           num_heads=2, out_hidden_size=hidden_size, patch_size=16, spatial_merge_size=2,
+                           temporal_patch_size=2, num_position_embeddings=num_position_embeddings,
+                           deepstack_visual_indexes=list(deepstack_visual_indexes)),
+        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
+
+def tiny_qwen2_vl_config(
+    tokenizer, # the tokenizer whose special-token ids the config must carry
+    hidden_size:int=64, # text hidden size (the vision merger projects into it)
+    num_hidden_layers:int=2, # text decoder layers
+    num_attention_heads:int=4, # text attention heads (head_dim = hidden_size / heads)
+    num_key_value_heads:int=2, # grouped-query KV heads
+    vision_depth:int=2, # vision transformer blocks
+    vision_hidden_size:int=32, # vision transformer width (`embed_dim`)
+):
+    "A `Qwen2VLConfig` of the real architecture at toy size, wired to `tokenizer`'s special tokens."
+    from transformers import Qwen2VLConfig
+    ids = _special_ids(tokenizer)
+    half = hidden_size // num_attention_heads // 2
+    return Qwen2VLConfig(
+        text_config=dict(vocab_size=len(tokenizer), hidden_size=hidden_size, intermediate_size=2 * hidden_size,
+                         num_hidden_layers=num_hidden_layers, num_attention_heads=num_attention_heads,
+                         num_key_value_heads=num_key_value_heads, max_position_embeddings=8192,
+                         rope_parameters=dict(rope_type="default", rope_theta=1_000_000.0,
+                                              mrope_section=[half - 2 * (half // 3), half // 3, half // 3]),
+                         bos_token_id=ids["<|endoftext|>"], eos_token_id=ids["<|im_end|>"], pad_token_id=ids["<|endoftext|>"]),
+        vision_config=dict(depth=vision_depth, embed_dim=vision_hidden_size, hidden_size=hidden_size, mlp_ratio=2,
+                           num_heads=2, patch_size=14, spatial_merge_size=2, temporal_patch_size=2),
+        image_token_id=ids["<|image_pad|>"], video_token_id=ids["<|video_pad|>"],
+        vision_start_token_id=ids["<|vision_start|>"], vision_end_token_id=ids["<|vision_end|>"])
+
+TINY_CONFIGS = dict(qwen2_5_vl=tiny_config, qwen3_vl=tiny_qwen3_vl_config, qwen2_vl=tiny_qwen2_vl_config)
+
 # %% ../nbs/06a_tiny_model.ipynb #30087fe9
 def build_tiny_qwen(
     out_dir, # folder to write the model and processor into (created)
     seed:int=0, # seed of the random weights
     vocab_size:int=512, # tokenizer size before the four reasoning tags
-    **sizes, # passed to `tiny_config` (hidden_size, num_hidden_layers, ...)
+    family:str="qwen2_5_vl", # 'qwen2_5_vl', 'qwen3_vl' or 'qwen2_vl'
+    **sizes, # passed to the family's config function (`tiny_config`, ...): hidden_size, num_hidden_layers, ...
 ) -> Path:
-    "Build the tiny Qwen2.5-VL (tokenizer, processor, random weights) and `save_pretrained` it to `out_dir`."
+    "Build a tiny model of `family` (tokenizer, processor, random weights) and `save_pretrained` it to `out_dir`."
     import torch
-    from transformers import Qwen2_5_VLForConditionalGeneration
+    from twgrpo.families import get_family, model_class
+    cls = model_class(get_family(family))
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     tok = train_tiny_tokenizer(vocab_size)
-    processor = build_tiny_processor(tok)
-    config = tiny_config(tok, **sizes)
+    processor = build_tiny_processor(tok, family=family)
+    config = TINY_CONFIGS[family](tok, **sizes)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = Qwen2_5_VLForConditionalGeneration(config)
+        model = cls(config)
     gc = model.generation_config
     gc.eos_token_id, gc.pad_token_id, gc.bos_token_id = tok.eos_token_id, tok.pad_token_id, tok.pad_token_id
     model.save_pretrained(out_dir, safe_serialization=True)
@@ -145,22 +237,27 @@ def default_cache_dir() -> Path:
     "Where twgrpo caches what it builds: `$TWGRPO_CACHE`, else `~/.cache/twgrpo`."
     return Path(os.environ.get("TWGRPO_CACHE") or Path.home() / ".cache" / "twgrpo")
 
+TINY_SLUGS = dict(qwen2_5_vl="qwen2.5-vl", qwen3_vl="qwen3-vl", qwen2_vl="qwen2-vl")  # folder-name part per family
+
 def tiny_model_path(
     cache_dir=None, # cache root; `default_cache_dir()` when None
     seed:int=0, # seed of the random weights
+    family:str="qwen2_5_vl", # 'qwen2_5_vl', 'qwen3_vl' or 'qwen2_vl'
     **sizes, # passed to `build_tiny_qwen`
 ) -> Path:
-    "Path of the cached tiny Qwen2.5-VL for these settings, built on first use."
+    "Path of the cached tiny model of `family` for these settings, built on first use."
     import transformers, tokenizers
-    key = json.dumps(dict(seed=seed, sizes=sorted(sizes.items()), v=1, tf=transformers.__version__,
-                          tk=tokenizers.__version__), sort_keys=True)
+    if family not in TINY_SLUGS: raise ValueError(f"family={family!r}: tiny models exist for {', '.join(TINY_SLUGS)}")
+    key = dict(seed=seed, sizes=sorted(sizes.items()), v=1, tf=transformers.__version__, tk=tokenizers.__version__)
+    if family != "qwen2_5_vl": key["family"] = family  # the Qwen2.5-VL key is unchanged: its cached folders stay valid
+    digest = hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:12]
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
-    path = root / f"tiny-qwen2.5-vl-{hashlib.sha256(key.encode()).hexdigest()[:12]}"
+    path = root / f"tiny-{TINY_SLUGS[family]}-{digest}"
     if (path / "model.safetensors").exists(): return path
     root.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=root))
     try:
-        build_tiny_qwen(tmp, seed=seed, **sizes)
+        build_tiny_qwen(tmp, seed=seed, family=family, **sizes)
         try: tmp.rename(path)
         except OSError:  # another process finished first: keep theirs
             if not (path / "model.safetensors").exists(): raise
@@ -168,9 +265,25 @@ def tiny_model_path(
     return path
 
 def load_tiny(
-    path=None, # a model folder; the cached default when None
+    path=None, # a model folder; the cached default of `family` when None
+    family:str="qwen2_5_vl", # the family of the default (a folder's own config.json decides otherwise)
 ):
-    "Load the tiny model and its processor with the standard `from_pretrained` calls: `(model, processor)`."
-    from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration
-    path = Path(path) if path is not None else tiny_model_path()
-    return Qwen2_5_VLForConditionalGeneration.from_pretrained(path), AutoProcessor.from_pretrained(path)
+    "Load a tiny model and its processor with the standard `from_pretrained` calls: `(model, processor)`."
+    from transformers import AutoProcessor
+    from twgrpo.families import family_of, model_class
+    path = Path(path) if path is not None else tiny_model_path(family=family)
+    return model_class(family_of(path)).from_pretrained(path), AutoProcessor.from_pretrained(path)
+
+# %% ../nbs/06a_tiny_model.ipynb #0572e36a
+TINY_MODELS = {"tiny": "qwen2_5_vl", "tiny-qwen2.5-vl": "qwen2_5_vl", "tiny-qwen3-vl": "qwen3_vl", "tiny-qwen2-vl": "qwen2_vl"}
+
+def resolve_tiny(
+    name, # a model name or path
+    cache_dir=None, # cache root; `default_cache_dir()` when None
+) -> Path|None:
+    "The cached folder of a tiny model name (built on first use), or None when `name` is not one."
+    name = str(name)
+    if name in TINY_MODELS: return tiny_model_path(cache_dir=cache_dir, family=TINY_MODELS[name])
+    if name.startswith("tiny-") and not Path(name).exists():
+        raise ValueError(f"unknown tiny model {name!r}; choose one of {', '.join(TINY_MODELS)}")
+    return None
