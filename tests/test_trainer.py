@@ -10,8 +10,8 @@ import yaml
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from twgrpo.config import PRESETS, TWGRPOConfig, TWGRPOScriptArguments, parse_train_args, preset_yaml
 from twgrpo.tiny_model import load_tiny, tiny_model_path
-from twgrpo.trainer import (VIDEO_KEYS, TWGRPOTrainer, build_train_dataset, load_train_records, train_main,
-                            twgrpo_loss)
+from twgrpo.train import build_train_dataset, load_train_records, train_main
+from twgrpo.trainer import VIDEO_KEYS, TWGRPOTrainer, twgrpo_loss
 from twgrpo.video import TINY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -243,7 +243,7 @@ def test_bad_config_stops_before_training(args, message, tmp_path, capsys):
 
 
 def test_missing_video_stops_naming_the_record(tmp_path):
-    from twgrpo.trainer import synthetic_dataset
+    from twgrpo.train import synthetic_dataset
     qfile, root, _ = synthetic_dataset("clevrer", 4)
     shutil.copytree(root, tmp_path / "data")
     victim = next((tmp_path / "data").rglob("video_00002.mp4"))

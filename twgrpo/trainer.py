@@ -1,4 +1,4 @@
-"""`TWGRPOTrainer`: TRL's `GRPOTrainer` with the video in generation **and** in the training forward, group token weights computed online while sampling, TW-GRPO's loss, and `twgrpo train`.
+"""`TWGRPOTrainer`: TRL's `GRPOTrainer` with the video in generation **and** in the training forward, group token weights computed online while sampling, and TW-GRPO's loss.
 
 Docs: https://twgrpo.github.io/twgrpo/trainer.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://twgrpo.github.io/twgrpo/trainer.html.md"""
 
 # %% ../nbs/07_trainer.ipynb #6dfa0528
 from __future__ import annotations
-import contextlib, hashlib, json, os, random, re, shutil, sys, tempfile
+import contextlib, hashlib, json, os, re, warnings
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -22,12 +22,11 @@ from trl.trainer.utils import (maybe_gather_lm_head_ctx, nanstd, pad, split_pixe
                                unsplit_pixel_values_by_grid)
 
 from . import weighting
-from .config import TWGRPOConfig, TWGRPOScriptArguments, parse_train_args
+from .config import TWGRPOConfig
 
 # %% auto #0
 __all__ = ['VIDEO_KEYS', 'twgrpo_loss', 'mm_token_type_ids', 'suppressed_token_ids', 'shuffle_groups', 'MetricsFileCallback',
-           'TWGRPOTrainer', 'resolve_reward_funcs', 'capture_hidden', 'records_to_rows', 'build_train_dataset',
-           'synthetic_dataset', 'load_train_records', 'resolve_model_path', 'train_main']
+           'TWGRPOTrainer', 'resolve_reward_funcs', 'capture_hidden']
 
 # %% ../nbs/07_trainer.ipynb #41a50957
 def twgrpo_loss(
@@ -515,111 +514,12 @@ def _prepare_inputs(self:TWGRPOTrainer, generation_batch):
         self._buffered_inputs = [unsplit_pixel_values_by_grid(b) for b in split_tensor_dict(batch, self.args.steps_per_generation)]
     return self._buffered_inputs[self._step % self.args.steps_per_generation]
 
-# %% ../nbs/07_trainer.ipynb #e9b3b70c
-def records_to_rows(records:list[dict], # unified records (`twgrpo.data`)
-                    settings=None, # `twgrpo.video.VideoSettings` written into each video item
-                    prompt_kind:str="paper", # a key of `twgrpo.data.PROMPTS`
-                    video_root=None, # data root the records' video paths are relative to
-                   ) -> list[dict]:
-    "TRL rows (`prompt`, `solution`, `problem_type`, `id`); every video file must exist, or it stops naming the records."
-    from twgrpo import data
-    if prompt_kind not in data.PROMPTS: raise ValueError(f"prompt_kind={prompt_kind!r}; known: {', '.join(data.PROMPTS)}")
-    build, rows, missing = data.PROMPTS[prompt_kind], [], []
-    for rec in records:
-        prompt = build(rec, settings, video_root=video_root)
-        missing += [(rec["id"], v["video"]) for v in _video_items(prompt)
-                    if isinstance(v["video"], str) and not Path(v["video"]).is_file()]
-        rows.append(dict(prompt=prompt, solution=data.record_solution(rec), problem_type=rec["problem_type"], id=str(rec["id"])))
-    if missing:
-        shown = "; ".join(f"record {i!r}: {p}" for i, p in missing[:5]) + (f"; ... ({len(missing)} in all)" if len(missing) > 5 else "")
-        raise data.DataError(f"{len(missing)} record(s) have no video file: {shown}. Fix video_root (--video_root) or "
-                             "the records' video paths (layout: data/README.md), or drop those records.", "missing_video")
-    return rows
+# %% ../nbs/07_trainer.ipynb #76c6f6bd
+_MOVED = ("records_to_rows", "build_train_dataset", "synthetic_dataset", "load_train_records", "resolve_model_path", "train_main")
 
-def build_train_dataset(records:list[dict], settings=None, prompt_kind:str="paper", video_root=None):
-    "A `datasets.Dataset` of `records_to_rows`: videos stay paths, decoded by the trainer (with its frame cache)."
-    from datasets import Dataset
-    return Dataset.from_list(records_to_rows(records, settings, prompt_kind, video_root))
-
-# %% ../nbs/07_trainer.ipynb #ee261789
-def _build_once(target:Path, build):
-    "Run `build(tmp_dir)` into a temporary sibling and rename it to `target`, unless `target` exists (race-safe)."
-    if target.exists(): return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
-    try:
-        build(tmp)
-        try: tmp.rename(target)
-        except OSError:
-            if not target.exists(): raise
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return target
-
-def synthetic_dataset(kind:str, # 'clevrer' or 'colours'
-                      n:int=8, # videos
-                      seed:int=0,
-                      cache_dir=None, # root; `twgrpo.tiny_model.default_cache_dir()` when None
-                     ) -> tuple[Path, Path, str]:
-    "Build (once, in the cache) a synthetic set; returns (question file, video root, format)."
-    from twgrpo import synthetic
-    from twgrpo.tiny_model import default_cache_dir
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "synthetic"
-    if kind == "clevrer":
-        d = _build_once(root / f"clevrer-n{n}-s{seed}", lambda t: synthetic.make_clevrer_like(t / "CLEVRER", n, seed=seed, size=(224, 160)))
-        return d / "CLEVRER" / "train.json", d, "clevrer"
-    if kind in ("colours", "colors"):
-        d = _build_once(root / f"colours-n{n}-s{seed}", lambda t: synthetic.make_colour_toy(t, n, seed=seed))
-        return d / "colour_toy.json", d, None
-    raise ValueError(f"unknown synthetic dataset {kind!r}: use synthetic:clevrer or synthetic:colours")
-
-def load_train_records(script:TWGRPOScriptArguments) -> tuple[list[dict], Path]:
-    "The records a run trains on (loaded, filtered, shuffled, cut, optionally inverted), and their video root."
-    from twgrpo import data
-    if script.dataset.startswith("synthetic:"):
-        path, root, fmt = synthetic_dataset(script.dataset.split(":", 1)[1], script.synthetic_videos)
-    else:
-        path, fmt = Path(script.dataset), script.dataset_format
-        root = Path(script.video_root) if script.video_root else path.parent
-    opts = {}
-    if script.categories and (fmt or data.detect_format(path)) == "clevrer": opts["question_types"] = script.categories
-    records = data.load_benchmark(path, fmt, video_root=root, **opts)
-    if script.categories: records = [r for r in records if r["category"] in script.categories]
-    if script.shuffle_seed is not None: random.Random(script.shuffle_seed).shuffle(records)
-    if script.max_records is not None: records = records[:script.max_records]
-    if script.qai:
-        from twgrpo.qa_inverse import apply_qai
-        records, report = apply_qai(records, p=script.qai_p, seed=script.qai_seed)
-        print(report, file=sys.stderr)
-    if not records: raise data.DataError(f"{path}: no records left after filtering (categories={script.categories})", "empty")
-    return records, root
-
-# %% ../nbs/07_trainer.ipynb #9d6e74f3
-def resolve_model_path(name:str) -> str:
-    "A model path or hub id; 'tiny' is `twgrpo.tiny_model`'s cached tiny Qwen2.5-VL."
-    if name == "tiny":
-        from twgrpo.tiny_model import tiny_model_path
-        return str(tiny_model_path())
-    return name
-
-def train_main(argv:list[str]|None=None, # arguments after `twgrpo train`
-              ) -> int:
-    "`twgrpo train --config FILE_OR_PRESET [--field value ...]`; runs under `accelerate launch` too."
-    from trl import get_peft_config
-    try:
-        script, config, model_args = parse_train_args(argv)
-        if not model_args.model_name_or_path: raise ValueError("no model: set model_name_or_path (e.g. 'tiny' or Qwen/Qwen2.5-VL-7B-Instruct)")
-        with config.main_process_first(desc="data and model files"):
-            model = resolve_model_path(model_args.model_name_or_path)
-            records, root = load_train_records(script)
-            dataset = build_train_dataset(records, config.video_settings(), script.prompt_kind, root)
-    except (ValueError, FileNotFoundError) as e:  # includes twgrpo.data.DataError and twgrpo.video.VideoError
-        print(f"twgrpo train: error: {e}", file=sys.stderr)
-        return 2
-    config.model_init_kwargs = {**(config.model_init_kwargs or {}), "dtype": model_args.dtype,
-                                **({"attn_implementation": model_args.attn_implementation} if model_args.attn_implementation else {})}
-    trainer = TWGRPOTrainer(model, script.reward_funcs, config, train_dataset=dataset, peft_config=get_peft_config(model_args))
-    resume = config.resume_from_checkpoint
-    if isinstance(resume, str) and resume.lower() in ("true", "last"): resume = True
-    trainer.train(resume_from_checkpoint=resume)
-    trainer.save_model(config.output_dir)
-    return 0
+def __getattr__(name):
+    if name in _MOVED:
+        warnings.warn(f"twgrpo.trainer.{name} moved to twgrpo.train.{name}", DeprecationWarning, stacklevel=2)
+        from twgrpo import train
+        return getattr(train, name)
+    raise AttributeError(f"module 'twgrpo.trainer' has no attribute {name!r}")
