@@ -6,12 +6,59 @@ Docs: https://twgrpo.github.io/twgrpo/train.html.md"""
 
 # %% ../nbs/07a_train.ipynb #40f96f73
 from __future__ import annotations
-import os, random, shutil, sys, tempfile
+import ast, fcntl, json, os, platform, random, re, shutil, sys, tempfile, time, warnings
+from functools import partial
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['records_to_rows', 'build_train_dataset', 'synthetic_dataset', 'load_train_records', 'resolve_model_path',
+__all__ = ['ANSWER_TEMPLATES', 'QUIET_WARNINGS', 'select_records', 'filter_answer_count', 'reference_train_prompt',
+           'prompt_builders', 'records_to_rows', 'build_train_dataset', 'synthetic_dataset', 'load_train_records',
+           'shipped_presets', 'short_help', 'record_run', 'lock_output_dir', 'quiet_training', 'resolve_model_path',
            'train_main']
+
+# %% ../nbs/07a_train.ipynb #e34c5e22
+def select_records(records:list, # records, in file order
+                   seed:int|None=42, # shuffle seed; None: file order
+                   k:int|None=None, # keep at most this many; None: all
+                   order:str="random", # 'random' or 'datasets' (see below)
+                  ) -> list:
+    "The records a run keeps: shuffled with `seed`, then the first `k`."
+    if order == "datasets":  # Hugging Face datasets' shuffle(seed=seed).select(range(k)), only when there are more than k
+        if seed is None or k is None or len(records) <= k: return list(records)
+        import numpy as np
+        return [records[i] for i in np.random.default_rng(seed).permutation(len(records))[:k]]
+    if order != "random": raise ValueError(f"shuffle_order={order!r}: use 'random' or 'datasets'")
+    out = list(records)
+    if seed is not None: random.Random(seed).shuffle(out)
+    return out if k is None else out[:k]
+
+def filter_answer_count(records:list, # unified records
+                        kind:str="all", # 'all', 'single' or 'multiple'
+                       ) -> list:
+    "Keep the single-answer or the multiple-answer records (a comma in the answer, the reference's rule), or all."
+    if kind == "all": return list(records)
+    if kind not in ("single", "multiple"): raise ValueError(f"answer_count={kind!r}: use 'all', 'single' or 'multiple'")
+    return [r for r in records if ("," in str(r.get("answer", ""))) == (kind == "multiple")]
+
+# %% ../nbs/07a_train.ipynb #dfcdf714
+ANSWER_TEMPLATES = {  # the reference's grpo.py, --question_type single and multiple ('mixed' is twgrpo.data.PAPER_TEMPLATE)
+    "single": "{Question}  Output the thinking process in <think> </think> and final answer (select one letter) in <answer> </answer> tags.",
+    "multiple": "{Question}  Output the thinking process in <think> </think> and final answer (select letters separated by ,) in <answer> </answer> tags.",
+}
+
+def reference_train_prompt(rec:dict, settings=None, *, video_root=None,
+                           answers:str="single", # a key of `ANSWER_TEMPLATES`
+                          ) -> list[dict]:
+    "The reference's training prompt for single- or multiple-answer training: the paper's, with another answer instruction."
+    from twgrpo import data
+    text = ANSWER_TEMPLATES[answers].format(Question=data.record_problem(rec))
+    return [{"role": "user", "content": [data.video_item(rec, settings, "PAPER_TRAIN", video_root), {"type": "text", "text": text}]}]
+
+def prompt_builders() -> dict:
+    "Prompt builders by `prompt_kind`: `twgrpo.data.PROMPTS`, and 'paper_single' / 'paper_multiple'."
+    from twgrpo import data
+    return {**data.PROMPTS, "paper_single": partial(reference_train_prompt, answers="single"),
+            "paper_multiple": partial(reference_train_prompt, answers="multiple")}
 
 # %% ../nbs/07a_train.ipynb #e9b3b70c
 def _prompt_videos(prompt) -> list[dict]:
@@ -21,13 +68,14 @@ def _prompt_videos(prompt) -> list[dict]:
 
 def records_to_rows(records:list[dict], # unified records (`twgrpo.data`)
                     settings=None, # `twgrpo.video.VideoSettings` written into each video item
-                    prompt_kind:str="paper", # a key of `twgrpo.data.PROMPTS`
+                    prompt_kind:str="paper", # a key of `prompt_builders()`
                     video_root=None, # data root the records' video paths are relative to
                    ) -> list[dict]:
     "TRL rows (`prompt`, `solution`, `problem_type`, `id`); every video file must exist, or it stops naming the records."
     from twgrpo import data
-    if prompt_kind not in data.PROMPTS: raise ValueError(f"prompt_kind={prompt_kind!r}; known: {', '.join(data.PROMPTS)}")
-    build, rows, missing = data.PROMPTS[prompt_kind], [], []
+    builders = prompt_builders()
+    if prompt_kind not in builders: raise ValueError(f"prompt_kind={prompt_kind!r}; known: {', '.join(builders)}")
+    build, rows, missing = builders[prompt_kind], [], []
     for rec in records:
         prompt = build(rec, settings, video_root=video_root)
         missing += [(rec["id"], v["video"]) for v in _prompt_videos(prompt)
@@ -75,8 +123,9 @@ def synthetic_dataset(kind:str, # 'clevrer' or 'colours'
         return d / "colour_toy.json", d, None
     raise ValueError(f"unknown synthetic dataset {kind!r}: use synthetic:clevrer or synthetic:colours")
 
+# %% ../nbs/07a_train.ipynb #f5e61ddb
 def load_train_records(script:TWGRPOScriptArguments) -> tuple[list[dict], Path]:
-    "The records a run trains on (loaded, filtered, shuffled, cut, optionally inverted), and their video root."
+    "The records a run trains on (loaded, filtered, selected, optionally inverted), and their video root."
     from twgrpo import data
     if script.dataset.startswith("synthetic:"):
         path, root, fmt = synthetic_dataset(script.dataset.split(":", 1)[1], script.synthetic_videos)
@@ -87,14 +136,143 @@ def load_train_records(script:TWGRPOScriptArguments) -> tuple[list[dict], Path]:
     if script.categories and (fmt or data.detect_format(path)) == "clevrer": opts["question_types"] = script.categories
     records = data.load_benchmark(path, fmt, video_root=root, **opts)
     if script.categories: records = [r for r in records if r["category"] in script.categories]
-    if script.shuffle_seed is not None: random.Random(script.shuffle_seed).shuffle(records)
-    if script.max_records is not None: records = records[:script.max_records]
+    records = filter_answer_count(records, script.answer_count)
+    records = select_records(records, script.shuffle_seed, script.max_records, script.shuffle_order)
     if script.qai:
         from twgrpo.qa_inverse import apply_qai
         records, report = apply_qai(records, p=script.qai_p, seed=script.qai_seed)
         print(report, file=sys.stderr)
-    if not records: raise data.DataError(f"{path}: no records left after filtering (categories={script.categories})", "empty")
+    if not records: raise data.DataError(f"{path}: no records left after filtering (categories={script.categories}, "
+                                         f"answer_count={script.answer_count})", "empty")
     return records, root
+
+# %% ../nbs/07a_train.ipynb #503ed4bf
+def _config_source_fields(cls_name:str) -> list[tuple[str, str, str]]:
+    "(name, default, help) of the fields of dataclass `cls_name` of twgrpo/config.py, read from its source (no import)."
+    from importlib.resources import files
+    tree = ast.parse((files("twgrpo") / "config.py").read_text())
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == cls_name)
+    out = []
+    for node in cls.body:
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.value, ast.Call)): continue
+        kw = {k.arg: k.value for k in node.value.keywords}
+        default = ast.unparse(kw["default"]) if "default" in kw else (ast.unparse(kw["default_factory"].body)
+                  if isinstance(kw.get("default_factory"), ast.Lambda) else "")
+        help = ast.literal_eval(kw["metadata"]).get("help", "") if "metadata" in kw else ""
+        out.append((node.target.id, default, help))
+    return out
+
+def _first_sentence(text:str) -> str:
+    m = re.match(r"(.+?\.)(\s|$)", text)
+    return (m.group(1) if m else text).rstrip(".")
+
+def shipped_presets() -> dict[str, tuple[Path, str]]:
+    "The run presets shipped in the package: name -> (YAML file, one-line title from its first line)."
+    from twgrpo.cli import config_files
+    out = {}
+    for name, path in config_files().items():
+        if "/" in name: continue  # launch configs (accelerate/...), evaluation configs (eval/...)
+        first = path.read_text().split("\n", 1)[0]
+        out[name] = (path, first.split(":", 1)[1].strip() if first.startswith("#") and ":" in first else "")
+    return out
+
+def short_help(argv:list[str]|None=None, # the command line: the values shown are those of its --config, if any
+               width:int=118) -> str:
+    "The short `twgrpo train --help`: usage, presets, the TW-GRPO and data settings (with the config's values), the common TRL ones."
+    import yaml
+    argv, presets = list(argv or []), shipped_presets()
+    values, shown = {}, "defaults"
+    if "--config" in argv and argv.index("--config") + 1 < len(argv):
+        name = argv[argv.index("--config") + 1]
+        path = Path(name) if Path(name).is_file() else presets.get(name, (None,))[0]
+        if path is not None:
+            try: values, shown = yaml.safe_load(path.read_text()) or {}, f"values of {name}"
+            except yaml.YAMLError: pass
+    lines = ["usage: twgrpo train --config FILE_OR_PRESET [--SETTING VALUE ...]", "",
+             "Train a Qwen2.5-VL policy with TW-GRPO. --config names a YAML file or a preset; --SETTING VALUE overrides",
+             "it. Also runs under `accelerate launch` (each preset's YAML file names its launch line).", "",
+             "presets (`twgrpo configs NAME` prints the YAML file of one):"]
+    lines += [f"  {n:27s} {t}"[:width] for n, (_, t) in presets.items()]
+    def section(title, cls):
+        rows = [f"  --{n:25s} {str(values.get(n, d))[:18]:18s} {_first_sentence(h)}"[:width] for n, d, h in _config_source_fields(cls)]
+        return ["", f"{title} ({shown}):", *rows]
+    lines += section("TW-GRPO settings", "TWGRPOConfig") + section("data and rewards", "TWGRPOScriptArguments")
+    lines += ["", "common TRL / transformers settings: --model_name_or_path --output_dir --max_steps --learning_rate",
+              "  --num_generations --per_device_train_batch_size --max_completion_length --temperature --top_k --seed",
+              "  --resume_from_checkpoint (a checkpoint-N folder, or 'last': the newest of output_dir)", "",
+              "all options: twgrpo train --help-all"]
+    return "\n".join(lines)
+
+# %% ../nbs/07a_train.ipynb #fd2968d0
+def _progress_callback():
+    from tqdm.auto import tqdm
+    from transformers import TrainerCallback
+
+    class TrainProgress(TrainerCallback):
+        "One progress bar: reward, group reward std, mean token weight, step time; the full logs are in metrics.jsonl."
+        def on_train_begin(self, args, state, control, **kwargs):
+            if not state.is_world_process_zero: return
+            total = min(x for x in (state.max_steps, args.stop_after_steps or state.max_steps) if x > 0)
+            self.bar = tqdm(total=total, initial=state.global_step, desc="twgrpo train", unit="step", dynamic_ncols=True,
+                            disable=args.disable_tqdm)
+        def on_step_end(self, args, state, control, **kwargs):
+            if state.is_world_process_zero: self.bar.update(state.global_step - self.bar.n)
+        def on_log(self, args, state, control, logs=None, **kwargs):
+            if not state.is_world_process_zero or not logs: return
+            keys = {"reward": "reward", "group_reward_std": "std", "weights/mean": "w", "step_time": "s/step"}
+            post = {short: f"{logs[k]:.3g}" for k, short in keys.items() if isinstance(logs.get(k), (int, float))}
+            if post: self.bar.set_postfix(post, refresh=False)
+        def on_train_end(self, args, state, control, **kwargs):
+            if state.is_world_process_zero: self.bar.close()
+    return TrainProgress()
+
+def _process_rank() -> int:
+    return int(os.environ.get("RANK", os.environ.get("LOCAL_RANK", "0")))
+
+def record_run(path, # output_dir/run.json
+               argv:list[str], script, config, model_args):
+    "Write what repeats a run: command, settings, seeds, threads, library versions (main process only)."
+    if _process_rank() != 0: return
+    import torch, transformers, trl
+    def plain(obj):
+        return {k: v if isinstance(v, (int, float, str, bool, type(None), list, dict)) else str(v) for k, v in vars(obj).items()}
+    seeds = dict(seed=config.seed, data_seed=config.data_seed, shuffle_seed=script.shuffle_seed, shuffle_order=script.shuffle_order,
+                 qai_seed=script.qai_seed if script.qai else None, synthetic_seed=0 if script.dataset.startswith("synthetic:") else None,
+                 group_seeded_generation=config.group_seeded_generation)
+    run = dict(command=["twgrpo", "train", *argv], seeds=seeds, full_determinism=config.full_determinism,
+               torch_threads=torch.get_num_threads(), versions={m.__name__: m.__version__ for m in (torch, transformers, trl)},
+               python=platform.python_version(), started=time.strftime("%Y-%m-%dT%H:%M:%S"),
+               script=plain(script), model=plain(model_args), config=config.to_dict())
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(run, indent=1, default=str))
+
+def lock_output_dir(output_dir):
+    "Hold an exclusive lock on `output_dir` for the run (main process): a second run into it at the same time stops."
+    if _process_rank() != 0: return None
+    Path(output_dir).mkdir(parents=True, exist_ok=True)
+    f = open(Path(output_dir) / ".twgrpo-train.lock", "a+")
+    try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0); pid = f.read().strip() or "?"
+        f.close()
+        raise ValueError(f"output_dir={output_dir} is in use by another twgrpo train run (pid {pid}): use another output_dir")
+    f.seek(0); f.truncate(); f.write(str(os.getpid())); f.flush()
+    return f
+
+# %% ../nbs/07a_train.ipynb #192b5fe9
+QUIET_WARNINGS = [  # (message regex, category): warnings about what the kit does on purpose
+    (r".*`gradient_checkpointing` is deprecated.*", FutureWarning),  # a user's own old name; the presets use the new one
+    (r".*`is_gradient_checkpointing` is deprecated.*", FutureWarning),  # raised inside TRL 1.16, not the user's doing
+    (r".*torch\.utils\.checkpoint: the use_reentrant parameter.*", UserWarning),
+]
+
+def quiet_training(model_path:str|None=None):
+    "Silence the warnings of `QUIET_WARNINGS`, and transformers' progress bars for a model of under 1 GB."
+    for msg, cat in QUIET_WARNINGS: warnings.filterwarnings("ignore", message=msg, category=cat)
+    p = Path(model_path) if model_path else None
+    if p is not None and p.is_dir() and sum(f.stat().st_size for f in p.glob("*.safetensors")) < 2**30:
+        from transformers.utils import logging as hf_logging
+        hf_logging.disable_progress_bar()
 
 # %% ../nbs/07a_train.ipynb #9d6e74f3
 def resolve_model_path(name:str) -> str:
@@ -104,27 +282,63 @@ def resolve_model_path(name:str) -> str:
         return str(tiny_model_path())
     return name
 
+def _precheck(argv:list[str]):
+    "The checks that need no TRL: --config's value, its file, its YAML (a fast one-line error)."
+    if "--config" not in argv: return
+    i = argv.index("--config") + 1
+    if i >= len(argv) or argv[i].startswith("--"): raise ValueError("--config needs a value: a YAML file or a preset (twgrpo configs)")
+    name = argv[i]
+    if Path(name).is_file():
+        import yaml
+        try: yaml.safe_load(Path(name).read_text())
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark is not None else ""
+            raise ValueError(f"config {name}{where}: not valid YAML: {getattr(e, 'problem', None) or e} (YAML indents with spaces, not tabs)") from None
+    elif name not in shipped_presets():
+        raise ValueError(f"--config {name}: no such file, and not a preset ({', '.join(shipped_presets())})")
+
 def train_main(argv:list[str]|None=None, # arguments after `twgrpo train`
               ) -> int:
     "`twgrpo train --config FILE_OR_PRESET [--field value ...]`; runs under `accelerate launch` too."
-    from trl import get_peft_config
-    from twgrpo.config import parse_train_args
-    from twgrpo.trainer import TWGRPOTrainer
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if "--help-all" in argv: argv = ["--help" if a == "--help-all" else a for a in argv]  # TRL's full parser prints it
+    elif "-h" in argv or "--help" in argv:
+        try: print(short_help(argv))
+        except BrokenPipeError: sys.stdout = open(os.devnull, "w")  # piped into head: the reader has what it wanted
+        return 0
     try:
+        _precheck(argv)
+        quiet_training()
+        from twgrpo.config import check_run, parse_train_args
         script, config, model_args = parse_train_args(argv)
-        if not model_args.model_name_or_path: raise ValueError("no model: set model_name_or_path (e.g. 'tiny' or Qwen/Qwen2.5-VL-7B-Instruct)")
+        check_run(script, config, model_args)
         with config.main_process_first(desc="data and model files"):
             model = resolve_model_path(model_args.model_name_or_path)
             records, root = load_train_records(script)
+            # (the check of the training set's videos, decoding each once before the first step, goes here)
             dataset = build_train_dataset(records, config.video_settings(), script.prompt_kind, root)
+        lock = lock_output_dir(config.output_dir)
     except (ValueError, FileNotFoundError) as e:  # includes twgrpo.data.DataError and twgrpo.video.VideoError
         print(f"twgrpo train: error: {e}", file=sys.stderr)
         return 2
+    from transformers.trainer_callback import PrinterCallback, ProgressCallback
+    from trl import get_peft_config
+    from twgrpo.trainer import TWGRPOTrainer
+    quiet_training(model)
     config.model_init_kwargs = {**(config.model_init_kwargs or {}), "dtype": model_args.dtype,
                                 **({"attn_implementation": model_args.attn_implementation} if model_args.attn_implementation else {})}
+    record_run(Path(config.output_dir) / "run.json", argv, script, config, model_args)
     trainer = TWGRPOTrainer(model, script.reward_funcs, config, train_dataset=dataset, peft_config=get_peft_config(model_args))
-    resume = config.resume_from_checkpoint
-    if isinstance(resume, str) and resume.lower() in ("true", "last"): resume = True
-    trainer.train(resume_from_checkpoint=resume)
-    trainer.save_model(config.output_dir)
+    for cb in (PrinterCallback, ProgressCallback): trainer.remove_callback(cb)
+    trainer.add_callback(_progress_callback())
+    try:
+        trainer.train(resume_from_checkpoint=config.resume_from_checkpoint)
+        trainer.save_model(config.output_dir)
+    finally:
+        if lock is not None: lock.close()
+    if trainer.is_world_process_zero():
+        out = Path(config.output_dir).resolve()
+        print(f"twgrpo train: model saved to {out} (step {trainer.state.global_step}; logs: {out / 'metrics.jsonl'})\n"
+              f"evaluate it: twgrpo eval run --model {out} --records QUESTIONS.jsonl --out_dir {out / 'eval'}", file=sys.stderr)
     return 0

@@ -26,7 +26,7 @@ from .config import TWGRPOConfig
 
 # %% auto #0
 __all__ = ['VIDEO_KEYS', 'twgrpo_loss', 'mm_token_type_ids', 'suppressed_token_ids', 'shuffle_groups', 'MetricsFileCallback',
-           'TWGRPOTrainer', 'resolve_reward_funcs', 'capture_hidden']
+           'StopAfterStepsCallback', 'TWGRPOTrainer', 'resolve_reward_funcs', 'capture_hidden', 'checkpoint_names']
 
 # %% ../nbs/07_trainer.ipynb #41a50957
 def twgrpo_loss(
@@ -39,8 +39,9 @@ def twgrpo_loss(
     epsilon_high:float=0.28, # ... and above at 1 + epsilon_high
     beta:float=0.0, # weight of the k3 estimate of KL to the reference policy
     ref_per_token_logps:torch.Tensor|None=None, # (B, T) reference log-probs, needed when beta > 0
+    aggregation:str="token", # 'token': sum w m L / sum m; 'sequence': mean over rows of sum_t w m L / sum_t m
 ) -> tuple[torch.Tensor, torch.Tensor]: # the loss, and the unweighted per-token loss L_it
-    "TW-GRPO's loss: sum_{i,t} w_t m_it L_it / sum_{i,t} m_it, L the clipped surrogate (+ beta k3 KL)."
+    "TW-GRPO's loss sum_{i,t} w_t m_it L_it / sum_{i,t} m_it (or the per-sequence mean), L the clipped surrogate (+ beta k3 KL)."
     old = per_token_logps.detach() if old_per_token_logps is None else old_per_token_logps
     A = advantages if advantages.dim() == 2 else advantages[:, None]
     rho = torch.exp(per_token_logps - old)
@@ -50,6 +51,8 @@ def twgrpo_loss(
         per_token = per_token + beta * (torch.exp(d) - d - 1)
     m = mask.to(per_token.dtype)
     w = m if weights is None else weights * m
+    if aggregation == "sequence": return ((w * per_token).sum(1) / m.sum(1).clamp(min=1.0)).mean(), per_token
+    if aggregation != "token": raise ValueError(f"aggregation={aggregation!r}: use 'token' or 'sequence'")
     return (w * per_token).sum() / m.sum().clamp(min=1.0), per_token
 
 # %% ../nbs/07_trainer.ipynb #f5df141d
@@ -89,12 +92,35 @@ class MetricsFileCallback(TrainerCallback):
     def __init__(self, path=None): # the file; `args.output_dir/metrics.jsonl` when None
         self.path = path
 
+    def _file(self, args): return Path(self.path) if self.path is not None else Path(args.output_dir) / "metrics.jsonl"
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        "A fresh run moves an earlier run's file aside; a resumed one keeps the lines up to its checkpoint's step."
+        path = self._file(args)
+        if not state.is_world_process_zero or not path.is_file(): return
+        lines = path.read_text().splitlines()
+        keep = [l for l in lines if state.global_step and json.loads(l).get("step", 0) <= state.global_step]
+        if keep == lines: return
+        n = 1 + max([int(m.group(1)) for p in path.parent.glob(path.stem + ".prev-*.jsonl")
+                     if (m := re.search(r"\.prev-(\d+)\.jsonl$", p.name))] or [0])
+        path.rename(path.with_name(f"{path.stem}.prev-{n}.jsonl"))
+        if keep: path.write_text("\n".join(keep) + "\n")
+
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs: return
-        path = Path(self.path) if self.path is not None else Path(args.output_dir) / "metrics.jsonl"
+        path = self._file(args)
         path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps({"step": state.global_step, **logs}, default=lambda v: v.item() if hasattr(v, "item") else str(v))
         with open(path, "a") as f: f.write(line + "\n")  # closed, hence flushed, after every line
+
+# %% ../nbs/07_trainer.ipynb #160b33be
+class StopAfterStepsCallback(TrainerCallback):
+    "Stop after `steps` optimiser steps and save a checkpoint there; the learning-rate schedule stays the one `max_steps` defines."
+    def __init__(self, steps:int): # the optimiser step to stop at
+        self.steps = steps
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= self.steps: control.should_training_stop = control.should_save = True
 
 # %% ../nbs/07_trainer.ipynb #f776cf41
 class TWGRPOTrainer(GRPOTrainer):
@@ -117,6 +143,9 @@ class TWGRPOTrainer(GRPOTrainer):
                          eval_dataset=eval_dataset, processing_class=processing_class, peft_config=peft_config,
                          callbacks=callbacks, **kwargs)
         self.add_callback(MetricsFileCallback())
+        if args.stop_after_steps: self.add_callback(StopAfterStepsCallback(args.stop_after_steps))
+        # ids that end a completion's mask: every EOS id generation stops at (TRL's rule), or the tokenizer's only (the reference's)
+        self.mask_eos_token_ids = [self._tokenizer.eos_token_id] if args.completion_mask_eos == "tokenizer" else self.eos_token_ids
         if args.freeze_vision: self.freeze_vision()
         self.suppress_token_ids = suppressed_token_ids(self._tokenizer, self.eos_token_ids)
         self.generation_kwargs.pop("suppress_tokens", None)  # applied as a processor after the weight hook instead
@@ -273,14 +302,14 @@ def _generate_single_turn(self:TWGRPOTrainer, prompt_ids, images, multimodal_fie
             if online:
                 acc = weighting.OnlineTokenWeights(G, alpha=self.args.alpha, scheme=self.args.weighting_scheme,
                                                    temperature=self.temperature, inverse_reading=self.args.inverse_reading)
-                processors.append(weighting.OnlineWeightsProcessor(acc, self.eos_token_ids, self._tokenizer.pad_token_id))
+                processors.append(weighting.OnlineWeightsProcessor(acc, self.mask_eos_token_ids, self._tokenizer.pad_token_id))
             processors.append(SuppressTokensLogitsProcessor(self.suppress_token_ids, device=device))
             with (torch.random.fork_rng(devices=[device] if device.type == "cuda" else []) if seeded
                   else contextlib.nullcontext()):
                 if seeded: torch.manual_seed(self.group_seed(mode, s // G))
                 out = unwrapped.generate(**inputs, generation_config=config, logits_processor=processors)
             ids = out[:, inputs["input_ids"].size(1):]
-            mask = weighting.completion_mask(ids, self.eos_token_ids)
+            mask = weighting.completion_mask(ids, self.mask_eos_token_ids)
             if online:
                 w = acc.weights(mask, token_ids=ids)
                 weights += [w[i, :int(mask[i].sum())].cpu() for i in range(len(ids))]
@@ -470,7 +499,7 @@ def _compute_loss(self:TWGRPOTrainer, model, inputs):
 
 @patch
 def twgrpo_step_loss(self:TWGRPOTrainer, model, inputs) -> torch.Tensor:
-    "The TW-GRPO loss of one micro-batch (the reference's aggregation), and its metrics."
+    "The loss of one micro-batch with the reference's aggregations (token mean, or the GRPO baseline's sequence mean), and its metrics."
     mode = "train" if self.model.training else "eval"
     if "importance_sampling_ratio" in inputs:
         raise NotImplementedError("aggregation='twgrpo' does not apply vLLM's importance-sampling correction: use aggregation='trl'")
@@ -486,7 +515,8 @@ def twgrpo_step_loss(self:TWGRPOTrainer, model, inputs) -> torch.Tensor:
                                        with_grad=True)
         self.log_weights(mode, weights.detach(), mask)
     loss, _ = twgrpo_loss(logps, inputs["advantages"], mask, weights, inputs.get("old_per_token_logps"),
-                          self.epsilon_low, self.epsilon_high, self.beta, inputs.get("ref_per_token_logps"))
+                          self.epsilon_low, self.epsilon_high, self.beta, inputs.get("ref_per_token_logps"),
+                          aggregation="sequence" if self.args.aggregation == "sequence_mean" else "token")
     if mode == "train": loss = loss / getattr(self, "current_gradient_accumulation_steps", self.args.gradient_accumulation_steps)
     m = mask.float()
     def mean(x):
@@ -513,6 +543,32 @@ def _prepare_inputs(self:TWGRPOTrainer, generation_batch):
                                self.num_generations)
         self._buffered_inputs = [unsplit_pixel_values_by_grid(b) for b in split_tensor_dict(batch, self.args.steps_per_generation)]
     return self._buffered_inputs[self._step % self.args.steps_per_generation]
+
+# %% ../nbs/07_trainer.ipynb #2ccb2972
+def checkpoint_names(model) -> dict[str, str]:
+    "The name `save_pretrained` writes each tensor of `model.state_dict()` under -> its name in the module."
+    from transformers.core_model_loading import revert_weight_conversion
+    own = model.state_dict()
+    by_id = {id(v): k for k, v in own.items()}
+    return {saved: by_id[id(t)] for saved, t in revert_weight_conversion(model, dict(own)).items() if id(t) in by_id}
+
+@patch
+def _load_from_checkpoint(self:TWGRPOTrainer, resume_from_checkpoint, model=None):
+    "transformers 5.24 private method: the weights of a checkpoint, under the names `save_pretrained` gave them; all or an error."
+    model = self.model if model is None else model
+    files = sorted(Path(resume_from_checkpoint).glob("model*.safetensors"))
+    if is_peft_model(model) or self.is_fsdp_enabled or not files:
+        return super(TWGRPOTrainer, self)._load_from_checkpoint(resume_from_checkpoint, model)
+    from safetensors.torch import load_file
+    names, state = checkpoint_names(model), {}
+    for f in files: state.update({names.get(k, k): v for k, v in load_file(f, device="cpu").items()})
+    result = model.load_state_dict(state, strict=False)
+    params = dict(model.named_parameters())
+    missing = [k for k in result.missing_keys if k in params]
+    if missing or result.unexpected_keys:
+        raise ValueError(f"resume_from_checkpoint={resume_from_checkpoint}: the checkpoint does not fit this model "
+                         f"({len(missing)} parameters missing, e.g. {missing[:2]}; {len(result.unexpected_keys)} unexpected "
+                         f"tensors, e.g. {result.unexpected_keys[:2]})")
 
 # %% ../nbs/07_trainer.ipynb #76c6f6bd
 _MOVED = ("records_to_rows", "build_train_dataset", "synthetic_dataset", "load_train_records", "resolve_model_path", "train_main")
