@@ -15,17 +15,16 @@ from fastcore.basics import patch_to
 from trl import GRPOConfig, ModelConfig, TrlParser
 
 # %% auto #0
-__all__ = ['WEIGHT_MODES', 'AGGREGATIONS', 'MASK_EOS', 'ALPHA_MAX', 'NUMERIC_FIELDS', 'PRESETS', 'PRESET_NOTES_PAPER',
-           'PRESET_NOTES', 'REFERENCE_RUNS', 'REFERENCE_SOURCES', 'REFERENCE_DIFFERENCES', 'REFERENCE_ALSO',
-           'PAPER_PRESETS', 'DTYPES', 'weighting_schemes', 'TWGRPOConfig', 'check_number', 'TWGRPOScriptArguments',
-           'preset_yaml', 'reference_table', 'reference_table_md', 'config_path', 'read_config', 'parse_train_args',
-           'check_model_path', 'check_resume', 'check_run']
+__all__ = ['WEIGHT_MODES', 'AGGREGATIONS', 'MASK_EOS', 'PRESETS', 'PRESET_NOTES_PAPER', 'PRESET_NOTES', 'REFERENCE_RUNS',
+           'REFERENCE_SOURCES', 'REFERENCE_DIFFERENCES', 'REFERENCE_ALSO', 'PAPER_PRESETS', 'DTYPES',
+           'weighting_schemes', 'TWGRPOConfig', 'TWGRPOScriptArguments', 'preset_yaml', 'reference_table',
+           'reference_table_md', 'config_path', 'read_config', 'parse_train_args', 'check_model_path', 'check_resume',
+           'check_run']
 
 # %% ../nbs/00_config.ipynb #a2df139f
 WEIGHT_MODES = ("auto", "online", "chunked")
 AGGREGATIONS = ("twgrpo", "sequence_mean", "trl")
 MASK_EOS = ("generation_config", "tokenizer")
-ALPHA_MAX = 10.0  # weights lie in [1, alpha]: beyond this, one token's loss outweighs whole completions
 
 def weighting_schemes() -> tuple[str, ...]:
     "Names accepted by `weighting_scheme`: the schemes of `twgrpo.weighting`, and 'none' (plain GRPO)."
@@ -161,44 +160,12 @@ def check_weights(self:TWGRPOConfig):
                          "weights), or ZeRO-2 / DDP.")
 
 # %% ../nbs/00_config.ipynb #af16c32e
-# field: (kind, lowest value, whether the lowest value itself is allowed); None is accepted where the default is None
-NUMERIC_FIELDS = {
-    "learning_rate": (float, 0, False), "temperature": (float, 0, False), "top_p": (float, 0, False),
-    "alpha": (float, 0, True), "beta": (float, 0, True), "epsilon": (float, 0, True), "epsilon_high": (float, 0, True),
-    "weight_decay": (float, 0, True), "max_grad_norm": (float, 0, True), "num_train_epochs": (float, 0, False),
-    "warmup_steps": (float, 0, True), "logging_steps": (float, 0, False), "save_steps": (float, 0, False),
-    "per_device_train_batch_size": (int, 1, True), "gradient_accumulation_steps": (int, 1, True),
-    "num_generations": (int, 2, True), "max_completion_length": (int, 1, True), "num_iterations": (int, 1, True),
-    "top_k": (int, 0, True), "seed": (int, 0, True), "stop_after_steps": (int, 1, True), "max_steps": (int, -1, True),
-    "weight_chunk_size": (int, 1, True), "weights_log_steps": (int, 0, True), "video_fps": (float, 0, False),
-    "video_nframes": (int, 1, True), "video_min_frames": (int, 1, True), "video_max_frames": (int, 1, True),
-    "video_min_pixels": (int, 1, True), "video_max_pixels": (int, 1, True), "video_total_pixels": (int, 1, True),
-}
-
-def check_number(name:str, # the setting, as the config and the command line call it
-                 value, kind:type, low, low_ok:bool=True, allow_none:bool=False):
-    "Raise a one-line `ValueError` naming `name` unless `value` is a finite number of `kind` (int or float) >= / > `low`."
-    if value is None and allow_none: return
-    is_num = isinstance(value, (int, float)) and not isinstance(value, bool)
-    if not is_num or (kind is int and isinstance(value, float) and not value.is_integer()):
-        got = f"a {type(value).__name__}" if not isinstance(value, str) else "text"
-        hint = " (YAML reads a number like 1e-6 as text: write 1.0e-6)" if isinstance(value, str) else ""
-        raise ValueError(f"{name}={value!r}: expected {'an integer' if kind is int else 'a number'}, got {got}{hint}")
-    if not math.isfinite(value): raise ValueError(f"{name}={value}: expected a finite number")
-    if value < low or (value == low and not low_ok):
-        raise ValueError(f"{name}={value}: must be {'>=' if low_ok else '>'} {low}")
-
 @patch_to(TWGRPOConfig)
 def check_values(self:TWGRPOConfig):
-    "Types and ranges of the numeric settings, before TRL's own checks run on them; errors name the setting."
-    defaults = {f.name: f.default for f in fields(self)}
-    for name, (kind, low, low_ok) in NUMERIC_FIELDS.items():
-        check_number(name, getattr(self, name), kind, low, low_ok, allow_none=defaults.get(name) is None)
-    if self.max_steps == 0:
-        raise ValueError("max_steps=0 trains nothing: set max_steps >= 1, or -1 to train num_train_epochs epochs")
-    if self.alpha > ALPHA_MAX:
-        raise ValueError(f"alpha={self.alpha}: token weights lie in [1, alpha]; alpha > {ALPHA_MAX} lets one token "
-                         "outweigh whole completions (the paper: 1.7)")
+    "Types and ranges of the numeric settings (`twgrpo.train.check_settings`), before TRL's own checks; errors name the setting."
+    from twgrpo.train import NUMERIC_FIELDS, check_settings
+    none_ok = {f.name for f in fields(self) if f.default is None}
+    check_settings({k: getattr(self, k) for k in NUMERIC_FIELDS}, none_ok)
     if self.stop_after_steps and self.max_steps > 0 and self.stop_after_steps > self.max_steps:
         raise ValueError(f"stop_after_steps={self.stop_after_steps} is after the last step (max_steps={self.max_steps})")
     if self.video_max_frames is not None and self.video_max_frames < self.video_min_frames:
@@ -256,10 +223,13 @@ class TWGRPOScriptArguments:
 
     def __post_init__(self):
         from twgrpo.rewards import REWARD_FUNCS
+        from twgrpo.train import check_number
         for name, value, allowed in [("answer_count", self.answer_count, ("all", "single", "multiple")),
                                      ("shuffle_order", self.shuffle_order, ("random", "datasets"))]:
             if value not in allowed: raise ValueError(f"{name}={value!r} is not one of {allowed}")
         if isinstance(self.reward_funcs, str): self.reward_funcs = [self.reward_funcs]
+        if not isinstance(self.reward_funcs, (list, tuple)):
+            raise ValueError(f"reward_funcs={self.reward_funcs!r}: expected a list of reward names, e.g. [soft_accuracy, format]")
         for r in self.reward_funcs:  # a name, a reward model's folder, or a hub id ORG/NAME
             if not isinstance(r, str) or (r not in REWARD_FUNCS and "/" not in r and not Path(r).is_dir()):
                 raise ValueError(f"reward_funcs: unknown reward {r!r}; known: {', '.join(REWARD_FUNCS)} (or a reward "
@@ -601,8 +571,13 @@ def parse_train_args(argv:list[str]|None=None, # command-line arguments; `sys.ar
             if tmp: os.unlink(tmp)
             raise
         argv[i] = str(path)
+    def error(message):  # argparse's error prints the whole usage (hundreds of lines) and exits: one line instead
+        hint = (" (a negative number like -1e-4 reads as an option: write --SETTING=-1e-4)"
+                if "expected one argument" in message else "") + "; see twgrpo train --help"
+        raise ValueError(message + hint)
     try:
         parser = TrlParser((TWGRPOScriptArguments, TWGRPOConfig, ModelConfig), prog="twgrpo train")
+        parser.error = error
         script, config, model = parser.parse_args_and_config(argv)
     finally:
         if tmp: os.unlink(tmp)

@@ -6,15 +6,15 @@ Docs: https://twgrpo.github.io/twgrpo/train.html.md"""
 
 # %% ../nbs/07a_train.ipynb #40f96f73
 from __future__ import annotations
-import ast, fcntl, json, os, platform, random, re, shutil, sys, tempfile, time, warnings
+import ast, fcntl, json, math, os, platform, random, re, shutil, sys, tempfile, time, warnings
 from functools import partial
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['ANSWER_TEMPLATES', 'QUIET_WARNINGS', 'select_records', 'filter_answer_count', 'reference_train_prompt',
-           'prompt_builders', 'records_to_rows', 'build_train_dataset', 'synthetic_dataset', 'load_train_records',
-           'shipped_presets', 'short_help', 'record_run', 'lock_output_dir', 'quiet_training', 'resolve_model_path',
-           'train_main']
+__all__ = ['ANSWER_TEMPLATES', 'QUIET_WARNINGS', 'ALPHA_MAX', 'NUMERIC_FIELDS', 'select_records', 'filter_answer_count',
+           'reference_train_prompt', 'prompt_builders', 'records_to_rows', 'build_train_dataset', 'synthetic_dataset',
+           'load_train_records', 'shipped_presets', 'short_help', 'record_run', 'lock_output_dir', 'quiet_training',
+           'check_number', 'check_settings', 'raw_settings', 'resolve_model_path', 'train_main']
 
 # %% ../nbs/07a_train.ipynb #e34c5e22
 def select_records(records:list, # records, in file order
@@ -274,6 +274,75 @@ def quiet_training(model_path:str|None=None):
         from transformers.utils import logging as hf_logging
         hf_logging.disable_progress_bar()
 
+# %% ../nbs/07a_train.ipynb #b1a1d0b1
+ALPHA_MAX = 10.0  # weights lie in [1, alpha]: beyond this, one token's loss outweighs whole completions
+
+# field: (kind, lowest value, whether the lowest value itself is allowed); None is accepted where the default is None
+NUMERIC_FIELDS = {
+    "learning_rate": (float, 0, False), "temperature": (float, 0, False), "top_p": (float, 0, False),
+    "alpha": (float, 0, True), "beta": (float, 0, True), "epsilon": (float, 0, True), "epsilon_high": (float, 0, True),
+    "weight_decay": (float, 0, True), "max_grad_norm": (float, 0, True), "num_train_epochs": (float, 0, False),
+    "warmup_steps": (float, 0, True), "logging_steps": (float, 0, False), "save_steps": (float, 0, False),
+    "per_device_train_batch_size": (int, 1, True), "gradient_accumulation_steps": (int, 1, True),
+    "num_generations": (int, 2, True), "max_completion_length": (int, 1, True), "num_iterations": (int, 1, True),
+    "top_k": (int, 0, True), "seed": (int, 0, True), "stop_after_steps": (int, 1, True), "max_steps": (int, -1, True),
+    "weight_chunk_size": (int, 1, True), "weights_log_steps": (int, 0, True), "video_fps": (float, 0, False),
+    "video_nframes": (int, 1, True), "video_min_frames": (int, 1, True), "video_max_frames": (int, 1, True),
+    "video_min_pixels": (int, 1, True), "video_max_pixels": (int, 1, True), "video_total_pixels": (int, 1, True),
+}
+
+def check_number(name:str, # the setting, as the config and the command line call it
+                 value, kind:type, low, low_ok:bool=True, allow_none:bool=False):
+    "Raise a one-line `ValueError` naming `name` unless `value` is a finite number of `kind` (int or float) >= / > `low`."
+    if value is None and allow_none: return
+    is_num = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not is_num or (kind is int and isinstance(value, float) and not value.is_integer()):
+        got = f"a {type(value).__name__}" if not isinstance(value, str) else "text"
+        hint = " (YAML reads a number like 1e-6 as text: write 1.0e-6)" if isinstance(value, str) else ""
+        raise ValueError(f"{name}={value!r}: expected {'an integer' if kind is int else 'a number'}, got {got}{hint}")
+    if not math.isfinite(value): raise ValueError(f"{name}={value}: expected a finite number")
+    if value < low or (value == low and not low_ok):
+        raise ValueError(f"{name}={value}: must be {'>=' if low_ok else '>'} {low}")
+
+def check_settings(values:dict, # settings by name (those of `NUMERIC_FIELDS` are checked)
+                   none_ok:set|None=None, # the settings None is allowed for; None: all
+                  ):
+    "Kinds and ranges of the numeric settings in `values`, `max_steps` not 0, `alpha` at most `ALPHA_MAX`."
+    for name, (kind, low, low_ok) in NUMERIC_FIELDS.items():
+        if name in values: check_number(name, values[name], kind, low, low_ok, allow_none=none_ok is None or name in none_ok)
+    if values.get("max_steps") == 0:
+        raise ValueError("max_steps=0 trains nothing: set max_steps >= 1, or -1 to train num_train_epochs epochs")
+    a = values.get("alpha")
+    if isinstance(a, (int, float)) and not isinstance(a, bool) and a > ALPHA_MAX:
+        raise ValueError(f"alpha={a}: token weights lie in [1, alpha]; alpha > {ALPHA_MAX} lets one token outweigh "
+                         "whole completions (the paper: 1.7)")
+
+def _as_number(v, kind:type):
+    "Text as the parser would read it for a setting of `kind` (int or float); other values as they are."
+    if not isinstance(v, str): return v
+    for conv in ((int, float) if kind is int else (float,)):
+        try: return conv(v)
+        except ValueError: pass
+    return v
+
+def raw_settings(argv:list[str]) -> dict:
+    "The numeric settings a command line asks for: its --config file's (or preset's) values, then its overrides."
+    import yaml
+    values = {}
+    if "--config" in argv and argv.index("--config") + 1 < len(argv):
+        name = argv[argv.index("--config") + 1]
+        path = Path(name) if Path(name).is_file() else shipped_presets().get(name, (None,))[0]
+        if path is not None:
+            loaded = yaml.safe_load(path.read_text())
+            if isinstance(loaded, dict): values.update(loaded)
+    for i, a in enumerate(argv):
+        if not a.startswith("--"): continue
+        key, eq, val = a[2:].partition("=")
+        if key in NUMERIC_FIELDS:
+            if eq: values[key] = val
+            elif i + 1 < len(argv) and not argv[i + 1].startswith("--"): values[key] = argv[i + 1]
+    return {k: _as_number(v, NUMERIC_FIELDS[k][0]) for k, v in values.items() if k in NUMERIC_FIELDS}
+
 # %% ../nbs/07a_train.ipynb #9d6e74f3
 def resolve_model_path(name:str) -> str:
     "A model path or hub id; 'tiny' is `twgrpo.tiny_model`'s cached tiny Qwen2.5-VL."
@@ -283,8 +352,8 @@ def resolve_model_path(name:str) -> str:
     return name
 
 def _precheck(argv:list[str]):
-    "The checks that need no TRL: --config's value, its file, its YAML (a fast one-line error)."
-    if "--config" not in argv: return
+    "The checks that need no TRL: --config's value, its file, its YAML, the numeric settings (a fast one-line error)."
+    if "--config" not in argv: return check_settings(raw_settings(argv))
     i = argv.index("--config") + 1
     if i >= len(argv) or argv[i].startswith("--"): raise ValueError("--config needs a value: a YAML file or a preset (twgrpo configs)")
     name = argv[i]
@@ -297,6 +366,7 @@ def _precheck(argv:list[str]):
             raise ValueError(f"config {name}{where}: not valid YAML: {getattr(e, 'problem', None) or e} (YAML indents with spaces, not tabs)") from None
     elif name not in shipped_presets():
         raise ValueError(f"--config {name}: no such file, and not a preset ({', '.join(shipped_presets())})")
+    check_settings(raw_settings(argv))
 
 def train_main(argv:list[str]|None=None, # arguments after `twgrpo train`
               ) -> int:
