@@ -117,7 +117,8 @@ def test_reference_table_is_complete():
         assert [r["setting"] for r in rows] == list(PRESETS[name])
         assert not [r["setting"] for r in rows if not r["same"] and not r["note"]], name
         assert all(r["source"] for r in rows if r["reference"] != "-"), name
-    assert {r["setting"] for r in reference_table("paper_clevrer_7b") if not r["same"]} == {"weight_mode", "output_dir", "report_to"}
+    assert {r["setting"] for r in reference_table("paper_clevrer_7b") if not r["same"]} == {"weight_mode", "ddp_find_unused_parameters",
+                                                                                           "output_dir", "report_to"}
     assert {k for k, _ in REFERENCE_ALSO} >= {"distribution", "log-probs", "prompt order", "special tokens"}
 
 

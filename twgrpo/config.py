@@ -260,7 +260,7 @@ _PAPER = {
     "temperature": 1.0, "top_k": 50, "top_p": 1.0, "use_vllm": False, "max_completion_length": 4096,
     "learning_rate": 1.0e-6, "lr_scheduler_type": "linear", "warmup_steps": 0, "weight_decay": 0.0, "max_grad_norm": 20.0,
     "beta": 0.0, "epsilon": 0.2, "epsilon_high": 0.28, "num_iterations": 1, "scale_rewards": "group",
-    "bf16": True, "activation_checkpointing": True, "seed": 42, "logging_steps": 1, "save_steps": 100,
+    "bf16": True, "activation_checkpointing": True, "ddp_find_unused_parameters": False, "seed": 42, "logging_steps": 1, "save_steps": 100,
     "output_dir": "runs/paper_clevrer_7b", "report_to": "none",
 }
 _GRPO = _arm(_PAPER, reward_funcs=["strict_accuracy", "format"], alpha=1.0, weighting_scheme="none", weight_grad=False,
@@ -285,7 +285,8 @@ PRESETS = {
         "num_generations": 4, "per_device_train_batch_size": 4, "gradient_accumulation_steps": 1, "max_steps": 2,
         "temperature": 1.0, "max_completion_length": 16, "learning_rate": 1.0e-4, "max_grad_norm": 20.0,
         "beta": 0.0, "epsilon": 0.2, "epsilon_high": 0.28,
-        "use_cpu": True, "bf16": False, "activation_checkpointing": False, "seed": 0, "full_determinism": True,
+        "use_cpu": True, "bf16": False, "activation_checkpointing": False, "ddp_find_unused_parameters": False, "seed": 0,
+        "full_determinism": True,
         "logging_steps": 1, "save_strategy": "no", "output_dir": "runs/tiny_cpu", "report_to": "none",
     },
 }
@@ -375,6 +376,7 @@ PRESET_NOTES = {
         "dataset": "rendered into the twgrpo cache on first use", "freeze_vision": "trainable, to show the video reaching the gradients",
         "video_nframes": "4 frames of at most 112 x 112", "max_completion_length": "random weights: completions are noise",
         "full_determinism": "deterministic algorithms: two runs on one machine give the same weights",
+        "ddp_find_unused_parameters": "every parameter gets a gradient: no search for unused ones (and no DDP warning)",
     },
 }
 
@@ -414,7 +416,7 @@ _TW = {  # scripts/tw-grpo.sh of the reference (longmalongma/TW-GRPO), in this k
     "gradient_accumulation_steps": 1, "max_steps": 1000, "temperature": 1.0, "top_k": 50, "top_p": 1.0, "use_vllm": False,
     "max_completion_length": 4096, "learning_rate": 1.0e-6, "lr_scheduler_type": "linear", "warmup_steps": 0,
     "weight_decay": 0.0, "max_grad_norm": 20.0, "beta": 0.0, "epsilon": 0.2, "epsilon_high": 0.28, "num_iterations": 1,
-    "scale_rewards": "group", "bf16": True, "activation_checkpointing": True, "seed": 42, "logging_steps": 1,
+    "scale_rewards": "group", "bf16": True, "activation_checkpointing": True, "ddp_find_unused_parameters": None, "seed": 42, "logging_steps": 1,
     "save_steps": 100, "output_dir": None, "report_to": "wandb", "allow_inverse_weights": None,
 }
 _GR = {**_TW, "reward_funcs": ["strict_accuracy", "format"], "alpha": 1.0, "weighting_scheme": "none", "weight_grad": None,
@@ -453,11 +455,14 @@ REFERENCE_SOURCES = {  # where each value comes from in the reference's code
     "num_iterations": "old_per_token_logps = per_token_logps.detach()", "scale_rewards": "(r - mean) / (std + 1e-4), torch's unbiased std",
     "bf16": "--bf16", "activation_checkpointing": "--gradient_checkpointing true", "seed": "TrainingArguments default; --data_seed 42",
     "logging_steps": "--logging_steps 1", "save_steps": "--save_steps 100", "output_dir": "--output_dir", "report_to": "--report_to wandb",
+    "ddp_find_unused_parameters": "DeepSpeed: no DDP",
     "allow_inverse_weights": "no check: any --alpha is taken",
 }
 REFERENCE_DIFFERENCES = {  # why a preset's value differs from the reference's
     "weight_mode": "a kit setting: where the same weights are computed",
     "output_dir": "a kit setting", "report_to": "no tracker by default; set report_to: wandb to log there",
+    "ddp_find_unused_parameters": "a DDP setting (the reference ran DeepSpeed): every parameter gets a gradient (a video "
+        "in every prompt), so DDP need not search for unused ones each step",
     "allow_inverse_weights": "the kit refuses alpha < 1 unless asked: inverse weights are the code's reading of 'alpha = 0'",
     "paper_clevrer_7b_detached:weight_grad": "detached weights: the reference's gradient minus the term through the "
         "weights (this preset's documented departure; its measured size is on this page)",
