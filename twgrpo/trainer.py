@@ -99,7 +99,10 @@ class MetricsFileCallback(TrainerCallback):
         path = self._file(args)
         if not state.is_world_process_zero or not path.is_file(): return
         lines = path.read_text().splitlines()
-        keep = [l for l in lines if state.global_step and json.loads(l).get("step", 0) <= state.global_step]
+        def step(line):  # None for a line a killed run left unfinished
+            try: return json.loads(line).get("step", 0)
+            except json.JSONDecodeError: return None
+        keep = [l for l in lines if state.global_step and step(l) is not None and step(l) <= state.global_step]
         if keep == lines: return
         n = 1 + max([int(m.group(1)) for p in path.parent.glob(path.stem + ".prev-*.jsonl")
                      if (m := re.search(r"\.prev-(\d+)\.jsonl$", p.name))] or [0])
