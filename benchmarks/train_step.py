@@ -56,7 +56,7 @@ def worker(args):
         def on_step_begin(self, *a, **k): self.t = time.perf_counter()
         def on_step_end(self, *a, **k): times.append(time.perf_counter() - self.t)
 
-    cfg = TWGRPOConfig(output_dir=tempfile.mkdtemp(), use_cpu=True, bf16=False, gradient_checkpointing=False,
+    cfg = TWGRPOConfig(output_dir=tempfile.mkdtemp(), use_cpu=True, bf16=False, activation_checkpointing=False,
                        report_to=[], save_strategy="no", logging_steps=1, per_device_train_batch_size=args.G,
                        num_generations=args.G, max_completion_length=args.length, max_steps=args.warmup + args.steps,
                        learning_rate=1e-5, freeze_vision=True, seed=0, weights_log_steps=0,

@@ -98,7 +98,7 @@ def worker(args):
     targs = TWGRPOConfig(output_dir=tempfile.mkdtemp(), use_cpu=not cuda, bf16=cuda, report_to=[], save_strategy="no",
                          logging_steps=1, per_device_train_batch_size=args.G, num_generations=args.G,
                          max_completion_length=args.length, max_steps=args.warmup + args.steps, learning_rate=1e-6,
-                         gradient_checkpointing=True, freeze_vision=True, seed=0, weights_log_steps=0,
+                         activation_checkpointing=True, freeze_vision=True, seed=0, weights_log_steps=0,
                          video_nframes=args.frames, video_min_pixels=28 * 28 * 4, video_max_pixels=args.width * args.height,
                          frame_cache_dir=str(Path(args.workdir) / "frames"),
                          optim=args.optim, **MODES[args.worker])

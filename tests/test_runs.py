@@ -1,6 +1,6 @@
 """The papermill experiment notebooks of `nbs/runs/` run headlessly with tiny parameters: training and evaluation
 happen in subprocesses (`check=True`), the notebooks read what those wrote, and a failing run fails the notebook."""
-import json, os, subprocess, sys, tempfile
+import json, os, re, subprocess, sys, tempfile
 from pathlib import Path
 
 import nbformat
@@ -59,16 +59,29 @@ def test_train_notebook(tmp_path, kernel):
     sample = read_jsonl(tmp_path / "run" / "token_weights.rank0.jsonl")
     assert {"step", "group", "member", "tokens", "weights", "advantage", "rewards"} <= set(sample[0])
     assert all(len(s["tokens"]) == len(s["weights"]) for s in sample)
+    assert [o.get("text", "")[:200] for o in outputs(nb, "stream") if o.get("name") == "stderr"] == []  # no kernel warnings
+    assert f"run folder: {tmp_path / 'run'}" in "".join(o.get("text", "") for o in outputs(nb, "stream"))
 
 
-def test_train_notebook_two_processes(tmp_path, kernel):
-    "num_processes=2 goes through `accelerate launch --multi_gpu`: two gloo processes on a machine without CUDA."
-    nb = run_notebook("train", tmp_path, kernel, output_dir=str(tmp_path / "run"), max_steps=1, num_processes=2)
+def test_train_notebook_parameters_have_types():
+    "papermill shows each parameter's type (an annotation in the parameters cell), not 'Unknown type'."
+    params = papermill.inspect_notebook(str(RUNS / "train.ipynb"))
+    assert set(params) == {"config", "output_dir", "max_steps", "num_processes", "accelerate_config", "overrides"}
+    assert all(p["inferred_type_name"] not in ("None", "Unknown type", "") for p in params.values()), params
+
+
+def test_train_notebook_two_processes(tmp_path, kernel, monkeypatch):
+    """num_processes=2 goes through `accelerate launch --multi_gpu`: two gloo processes on a machine without CUDA. No
+    output_dir: the notebook prints the temporary folder it used, and removes it at the end."""
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    nb = run_notebook("train", tmp_path, kernel, max_steps=1, num_processes=2)
     assert outputs(nb, "error") == []
-    assert "accelerate.commands.launch --num_processes 2 --multi_gpu" in "".join(o.get("text", "") for o in outputs(nb, "stream"))
-    assert [l["step"] for l in read_jsonl(tmp_path / "run" / "metrics.jsonl") if "loss" in l] == [1]  # main process only
-    assert sorted(p.name for p in (tmp_path / "run").glob("token_weights.rank*.jsonl")) == ["token_weights.rank0.jsonl",
-                                                                                          "token_weights.rank1.jsonl"]
+    text = "".join(o.get("text", "") for o in outputs(nb, "stream"))
+    assert "accelerate.commands.launch --num_processes 2 --multi_gpu" in text and "$OUTPUT_DIR" not in text
+    used = Path(re.search(r"run folder: (\S+)", text).group(1))
+    assert used.parent == tmp_path / "tmp" and not used.exists() and not list((tmp_path / "tmp").glob("twgrpo-*"))
+    assert f"--output_dir {used}" in text
 
 
 def test_failed_training_fails_the_notebook(tmp_path, kernel):

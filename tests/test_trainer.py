@@ -1,18 +1,22 @@
 """TWGRPOTrainer end to end on this CPU: video through the training forward, token weights (online = chunked =
-reference, 1 process = 2 processes), the TW-GRPO loss, LoRA, beta > 0, resume, bad input, presets and configs."""
+reference, 1 process = 2 processes), the TW-GRPO loss, LoRA, beta > 0, and one step of every preset's loss settings
+against our transcription of the reference's loss (1 and 2 processes). Runs and the command: tests/test_train.py;
+presets and configs: tests/test_config.py."""
 import json, os, shutil, socket, subprocess, sys, tempfile
 from pathlib import Path
 
 import pytest
 import torch
-import yaml
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
-from twgrpo.config import PRESETS, TWGRPOConfig, TWGRPOScriptArguments, parse_train_args, preset_yaml
+from twgrpo.config import PRESETS, TWGRPOConfig, TWGRPOScriptArguments
 from twgrpo.tiny_model import load_tiny, tiny_model_path
-from twgrpo.trainer import (VIDEO_KEYS, TWGRPOTrainer, build_train_dataset, load_train_records, train_main,
-                            twgrpo_loss)
+from twgrpo.train import build_train_dataset, load_train_records
+from twgrpo.trainer import VIDEO_KEYS, TWGRPOTrainer, twgrpo_loss
 from twgrpo.video import TINY
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import reference_loss as R
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -49,7 +53,7 @@ def eos_model_dir(tmp_path_factory):
 
 def trainer_for(data, model=None, reward_funcs=None, **kw):
     _, _, dataset = data
-    cfg = dict(output_dir=tempfile.mkdtemp(), use_cpu=True, bf16=False, gradient_checkpointing=False, report_to=[],
+    cfg = dict(output_dir=tempfile.mkdtemp(), use_cpu=True, bf16=False, activation_checkpointing=False, report_to=[],
                save_strategy="no", per_device_train_batch_size=4, num_generations=4, max_completion_length=12,
                max_steps=1, logging_steps=1, learning_rate=1e-3, freeze_vision=False, seed=0, video_nframes=4,
                video_min_pixels=TINY.min_pixels, video_max_pixels=TINY.max_pixels)
@@ -217,78 +221,83 @@ def test_beta_with_reference_model_from_path(data):
     assert "kl" in tr.state.log_history[0]
 
 
-def test_resume_continues_at_the_saved_step(data, tmp_path):
-    tr = trainer_for(data, output_dir=str(tmp_path), max_steps=2, save_strategy="steps", save_steps=1)
-    tr.train()
-    assert (tmp_path / "checkpoint-2").is_dir()
-    shutil.rmtree(tmp_path / "checkpoint-2")
-    tr2 = trainer_for(data, output_dir=str(tmp_path), max_steps=3, save_strategy="no")
-    tr2.train(resume_from_checkpoint=str(tmp_path / "checkpoint-1"))
-    steps = [h["step"] for h in tr2.state.log_history if "loss" in h]
-    assert tr2.state.global_step == 3 and steps[-2:] == [2, 3] and steps.count(2) == 1
+# ---- one step of each preset's loss settings equals our transcription of the reference's loss (tests/reference_loss.py)
 
-
-# ---- bad input stops before training, saying what to change
-
-@pytest.mark.parametrize("args, message", [
-    (["--per_device_train_batch_size", "6"], "(6) x steps_per_generation (1) = 6 completions, not a multiple of num_generations (4)"),
-    (["--per_device_train_batch_size", "3", "--gradient_accumulation_steps", "2"], "= 6 completions, not a multiple of num_generations (4)"),
-    (["--alpha", "0.5"], "allow_inverse_weights=True"),
-    (["--weight_grad", "true", "--per_device_train_batch_size", "2", "--steps_per_generation", "2"], "per_device_train_batch_size (2) to a multiple"),
-])
-def test_bad_config_stops_before_training(args, message, tmp_path, capsys):
-    assert train_main(["--config", "tiny_cpu", "--output_dir", str(tmp_path), *args]) == 2
-    assert message in capsys.readouterr().err
-    assert not any(tmp_path.iterdir())
-
-
-def test_missing_video_stops_naming_the_record(tmp_path):
-    from twgrpo.trainer import synthetic_dataset
-    qfile, root, _ = synthetic_dataset("clevrer", 4)
-    shutil.copytree(root, tmp_path / "data")
-    victim = next((tmp_path / "data").rglob("video_00002.mp4"))
-    victim.unlink()
-    r = subprocess.run([str(BIN / "twgrpo"), "train", "--config", "tiny_cpu", "--dataset", str(tmp_path / "data/CLEVRER/train.json"),
-                        "--video_root", str(tmp_path / "data"), "--output_dir", str(tmp_path / "out")],
-                       capture_output=True, text=True, timeout=120, env=ENV)
-    assert r.returncode == 2, r.stderr[-2000:]
-    assert "record '2_" in r.stderr and "video_00002.mp4" in r.stderr and "video_root" in r.stderr
-    assert not (tmp_path / "out").exists()
-
-
-# ---- the tiny run through the CLI, presets, configs
-
-def test_tiny_cpu_preset_trains_and_logs(tmp_path):
-    assert train_main(["--config", "tiny_cpu", "--output_dir", str(tmp_path), "--max_steps", "2", "--synthetic_videos", "4"]) == 0
-    sample = [json.loads(l) for l in open(tmp_path / "token_weights.rank0.jsonl")]
-    assert len(sample) == 2 * 4 and {"tokens", "weights", "rewards", "advantage", "completion"} <= set(sample[0])
-    assert set(sample[0]["rewards"]) == {"soft_accuracy", "format"} and len(sample[0]["weights"]) == len(sample[0]["tokens"])
-    assert (tmp_path / "model.safetensors").exists()
-
-
-def test_preset_files_are_rendered_from_presets():
+def _loss_setting_groups():
+    "Presets grouped by their loss and sampling settings (presets that differ only in data or rewards share a step)."
+    groups = {}
     for name in PRESETS:
-        assert (ROOT / "configs" / f"{name}.yaml").read_text() == preset_yaml(name), f"regenerate configs/{name}.yaml"
+        if name == "tiny_cpu": continue
+        groups.setdefault(tuple(sorted(R.preset_loss_settings(name).items())), []).append(name)
+    return groups
 
 
-def test_paper_preset_is_method_section_5():
-    script, cfg, model = parse_train_args(["--config", str(ROOT / "configs/paper_clevrer_7b.yaml"), "--use_cpu", "true",
-                                           "--output_dir", tempfile.mkdtemp()])
-    assert (model.model_name_or_path, model.dtype) == ("Qwen/Qwen2.5-VL-7B-Instruct", "bfloat16")
-    assert (cfg.num_generations, cfg.per_device_train_batch_size, cfg.max_steps, cfg.temperature) == (8, 8, 500, 1.0)
-    assert (cfg.max_completion_length, cfg.learning_rate, cfg.weight_decay, cfg.warmup_steps, cfg.max_grad_norm) == (4096, 1e-6, 0.0, 0, 20.0)
-    assert cfg.lr_scheduler_type.value == "linear" and cfg.beta == 0.0 and cfg.alpha == 1.7 and not cfg.use_vllm
-    assert (cfg.epsilon, cfg.epsilon_high, cfg.freeze_vision, cfg.video_fps, cfg.video_max_frames) == (0.2, 0.28, True, 2.0, 16)
-    assert cfg.video_max_pixels == 196 * 28 * 28 and script.reward_funcs == ["soft_accuracy", "format"]
-    assert (script.categories, script.shuffle_seed, script.max_records) == (["counterfactual"], 42, 2000)
+@pytest.fixture(scope="module")
+def two_eos_model_dir(tmp_path_factory):
+    return R.eos_model(tmp_path_factory.mktemp("tiny-two-eos"))
 
 
-def test_accelerate_configs():
-    cfgs = {p.stem: yaml.safe_load(p.read_text()) for p in (ROOT / "configs/accelerate").glob("*.yaml")}
-    assert {"single_gpu", "ddp", "zero2", "zero3_offload", "multinode"} <= set(cfgs)
-    assert cfgs["zero3_offload"]["deepspeed_config"]["zero_stage"] == 3
-    assert cfgs["zero3_offload"]["deepspeed_config"]["offload_optimizer_device"] == "cpu"
-    assert cfgs["zero2"]["deepspeed_config"]["zero_stage"] == 2
-    assert cfgs["multinode"]["num_machines"] == 2 and cfgs["ddp"]["distributed_type"] == "MULTI_GPU"
-    for name, c in cfgs.items():
-        assert c["num_processes"] >= 1 and "distributed_type" in c, name
+def _flat_grads(params):
+    return torch.cat([(p.grad if p.grad is not None else torch.zeros_like(p)).flatten() for _, p in params])
+
+
+def _rel(a, b):
+    return float((a - b).norm() / b.norm())
+
+
+def test_preset_steps_equal_the_reference_loss(data, two_eos_model_dir):
+    "Loss AND parameter gradients of one step, 1 process, every distinct loss setting of the paper and ablation presets."
+    groups = _loss_setting_groups()
+    assert {n for names in groups.values() for n in names} == set(PRESETS) - {"tiny_cpu"}
+    for key, names in groups.items():
+        settings = dict(key)
+        tr = R.tiny_trainer(two_eos_model_dir, data[2], settings)
+        out = scored_batch(tr)
+        ids, mask = out["completion_ids"], out["completion_mask"]
+        ended_at = [int(r[m.bool()][-1]) for r, m in zip(ids, mask)]
+        assert tr._tokenizer.pad_token_id in ended_at and len(set(mask.sum(1).tolist())) > 1, ended_at  # the mask rule at work
+        tr.current_gradient_accumulation_steps = 1
+        params = [(n, p) for n, p in tr.model.named_parameters() if p.requires_grad]
+        assert any("visual." in n for n, _ in params) != settings["freeze_vision"]
+        ref = R.reference_of(settings)
+        vid = tr._tokenizer.convert_tokens_to_ids("<|video_pad|>")
+        tr.model.zero_grad(); ours = tr._compute_loss(tr.model, out); ours.backward(); g_ours = _flat_grads(params)
+        tr.model.zero_grad()
+        theirs, adv, ref_mask = R.reference_loss(tr.model, out, tr._rollout["rewards_per_func"], 4, ref["loss_type"], ref["alpha"],
+                                                 tr._tokenizer.eos_token_id, vid, ref["detach_weights"])
+        theirs.backward(); g_theirs = _flat_grads(params)
+        assert torch.equal(ref_mask, mask.int()) and torch.allclose(adv, out["advantages"], atol=1e-6)
+        torch.testing.assert_close(ours, theirs, rtol=1e-5, atol=1e-7, msg=str(names))
+        assert g_theirs.norm() > 0 and _rel(g_ours, g_theirs) < 1e-5, (names, _rel(g_ours, g_theirs))
+
+
+def test_two_processes_equal_the_reference_loss(data, two_eos_model_dir, tmp_path):
+    "The same under `accelerate launch --multi_gpu --num_processes 2` (gloo): the averaged gradient of the two ranks' groups."
+    names = ["paper_clevrer_7b", "paper_clevrer_7b_detached", "paper_grpo_7b"]
+    r = subprocess.run([str(BIN / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
+                        "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(_free_port()),
+                        str(Path(__file__).parent / "reference_loss.py"), str(two_eos_model_dir), str(tmp_path), *names],
+                       capture_output=True, text=True, timeout=600, env={**ENV, "PYTHONPATH": str(ROOT)})
+    assert r.returncode == 0, r.stderr[-3000:]
+    from transformers import AutoModelForImageTextToText
+    for name in names:
+        settings, ref = R.preset_loss_settings(name), None
+        ref = R.reference_of(settings)
+        ranks = [torch.load(tmp_path / f"{name}.rank{i}.pt", weights_only=False) for i in (0, 1)]
+        assert not torch.equal(ranks[0]["batch"]["completion_ids"], ranks[1]["batch"]["completion_ids"])  # two groups
+        model = AutoModelForImageTextToText.from_pretrained(two_eos_model_dir)  # the weights both ranks started from
+        if settings["freeze_vision"]:
+            for n, p in model.named_parameters(): p.requires_grad_("visual." not in n)
+        from transformers import AutoTokenizer
+        tok_eos, vid = AutoTokenizer.from_pretrained(two_eos_model_dir).eos_token_id, model.config.video_token_id
+        model.zero_grad()
+        for rank in ranks:  # DDP averages the ranks' gradients: the reference's 2 GPUs did the same
+            loss, _, _ = R.reference_loss(model, rank["batch"], rank["rewards"], 4, ref["loss_type"], ref["alpha"], tok_eos, vid,
+                                          ref["detach_weights"])
+            (loss / 2).backward()
+        want = {n: p.grad for n, p in model.named_parameters() if p.grad is not None}
+        got = ranks[0]["grads"]
+        assert set(got) == set(want), name
+        g, w = torch.cat([got[n].flatten() for n in sorted(want)]), torch.cat([want[n].flatten() for n in sorted(want)])
+        assert _rel(g, w) < 1e-5, (name, _rel(g, w))
+        assert all(torch.equal(got[n], ranks[1]["grads"][n]) for n in got)  # both ranks apply the same averaged gradient

@@ -16,7 +16,7 @@ __all__ = ['COMMANDS', 'main', 'quiet_broken_pipe', 'close_process_group', 'conf
 
 # %% ../nbs/10_cli.ipynb #526d7bd4
 COMMANDS = {  # name -> (module, function taking argv and returning an exit code, one-line help)
-    "train":   ("twgrpo.trainer",  "train_main",   "train a policy with TW-GRPO (YAML config + overrides, works under accelerate launch)"),
+    "train":   ("twgrpo.train",    "train_main",   "train a policy with TW-GRPO (YAML config + overrides, works under accelerate launch)"),
     "eval":    ("twgrpo.evaluate", "eval_main",    "evaluate a model on a benchmark, or rescore a predictions log"),
     "predict": ("twgrpo.evaluate", "predict_main", "answer one question about one video"),
     "data":    ("twgrpo.data",     "data_main",    "convert benchmark files to unified JSONL records; print dataset statistics"),

@@ -6,20 +6,25 @@ Docs: https://twgrpo.github.io/twgrpo/config.html.md"""
 
 # %% ../nbs/00_config.ipynb #67c7b640
 from __future__ import annotations
-import os, sys, tempfile
+import math, os, re, sys, tempfile
 from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
 
 import yaml
 from fastcore.basics import patch_to
 from trl import GRPOConfig, ModelConfig, TrlParser
 
 # %% auto #0
-__all__ = ['WEIGHT_MODES', 'AGGREGATIONS', 'PRESETS', 'PRESET_NOTES', 'weighting_schemes', 'TWGRPOConfig',
-           'TWGRPOScriptArguments', 'preset_yaml', 'parse_train_args']
+__all__ = ['WEIGHT_MODES', 'AGGREGATIONS', 'MASK_EOS', 'PRESETS', 'PRESET_NOTES_PAPER', 'PRESET_NOTES', 'REFERENCE_RUNS',
+           'REFERENCE_SOURCES', 'REFERENCE_DIFFERENCES', 'REFERENCE_ALSO', 'PAPER_PRESETS', 'DTYPES',
+           'weighting_schemes', 'TWGRPOConfig', 'TWGRPOScriptArguments', 'preset_yaml', 'reference_table',
+           'reference_table_md', 'config_path', 'read_config', 'parse_train_args', 'check_model_path', 'check_resume',
+           'check_run']
 
 # %% ../nbs/00_config.ipynb #a2df139f
 WEIGHT_MODES = ("auto", "online", "chunked")
-AGGREGATIONS = ("twgrpo", "trl")
+AGGREGATIONS = ("twgrpo", "sequence_mean", "trl")
+MASK_EOS = ("generation_config", "tokenizer")
 
 def weighting_schemes() -> tuple[str, ...]:
     "Names accepted by `weighting_scheme`: the schemes of `twgrpo.weighting`, and 'none' (plain GRPO)."
@@ -53,8 +58,15 @@ class TWGRPOConfig(GRPOConfig):
     weight_chunk_size: int = field(default=16, metadata={"help": "Completion positions per chunk of the chunked "
         "evaluator: its extra memory is about rows x chunk x vocabulary floats."})
     aggregation: str = field(default="twgrpo", metadata={"help": "'twgrpo': L = sum_{i,t} w m L_it / sum_{i,t} m per "
-        "micro-batch (the reference's loss: token count denominator, the weight on the whole per-token loss); 'trl': "
-        "TRL's own `loss_type`, with the weights multiplied into per-token advantages (needs detached weights)."})
+        "micro-batch (the reference's TW-GRPO loss: token count denominator, the weight on the whole per-token loss); "
+        "'sequence_mean': each completion's mean of w m L_it, then the mean over the micro-batch's completions (the "
+        "reference's GRPO baseline, its `loss_type grpo`); 'trl': TRL's own `loss_type`, with the weights multiplied "
+        "into per-token advantages (needs detached weights)."})
+    completion_mask_eos: str = field(default="generation_config", metadata={"help": "Which EOS ids end a completion's "
+        "mask: 'generation_config' (TRL's rule: every EOS id generation stops at, for Qwen <|im_end|> and "
+        "<|endoftext|>), or 'tokenizer' (the reference's: only the tokenizer's EOS, <|im_end|>; a completion that "
+        "stopped at another EOS id keeps its mask, padding included, up to the longest completion of its generate "
+        "call). Generation stops at every EOS id either way."})
     # model
     freeze_vision: bool = field(default=True, metadata={"help": "Freeze the vision tower (parameters named "
         "`*visual.*`), as the paper run did. Trainable, it gets its gradients through the video in the training "
@@ -72,6 +84,12 @@ class TWGRPOConfig(GRPOConfig):
         "(None: no budget)."})
     frame_cache_dir: str | None = field(default=None, metadata={"help": "Folder of an on-disk cache of decoded "
         "frames (None: decode every time)."})
+    # schedule
+    stop_after_steps: int | None = field(default=None, metadata={"help": "Stop after this many optimiser steps and save "
+        "a checkpoint there, on the learning-rate schedule `max_steps` defines (the paper run: 1,000 steps scheduled, "
+        "the published checkpoint at 500, where the learning rate is half the initial one). None: run to max_steps."})
+    gradient_checkpointing: bool | None = field(default=None, metadata={"help": "Deprecated alias of "
+        "`activation_checkpointing` (transformers 5). Both unset: activation checkpointing on, GRPOConfig's default."})
     # reproducibility and logs
     group_seeded_generation: bool = field(default=False, metadata={"help": "Sample each group with its own seed, "
         "drawn from (seed, step, group index): rollouts then do not depend on how many processes share the batch. "
@@ -82,6 +100,9 @@ class TWGRPOConfig(GRPOConfig):
         "all)."})
 
     def __post_init__(self):
+        self.check_values()
+        if self.activation_checkpointing is None and self.gradient_checkpointing is None:
+            self.activation_checkpointing = True  # GRPOConfig's default, under the name transformers 5 does not warn about
         if self.generation_batch_size is None:  # say it in TW-GRPO's terms before TRL's generic check
             self.check_groups(self.steps_per_generation or self.gradient_accumulation_steps)
         super().__post_init__()
@@ -130,13 +151,27 @@ def check_weights(self:TWGRPOConfig):
         raise ValueError(f"weight_grad=True computes the weights inside each micro-batch, which must then hold whole "
                          f"groups: set per_device_train_batch_size ({self.per_device_train_batch_size}) to a "
                          f"multiple of num_generations ({G}), or weight_grad=False.")
-    if self.weight_grad and self.aggregation != "twgrpo":
-        raise ValueError("weight_grad=True needs aggregation='twgrpo' (TRL's losses take detached advantages).")
+    if self.weight_grad and self.aggregation == "trl":
+        raise ValueError("weight_grad=True needs aggregation='twgrpo' or 'sequence_mean' (TRL's losses take detached advantages).")
     plugin = getattr(self, "deepspeed_plugin", None)
     if self.weight_grad and plugin is not None and getattr(plugin, "zero_stage", None) == 3:
         raise ValueError("weight_grad=True is not supported with DeepSpeed ZeRO-3: the weights' backward recomputes "
                          "with the LM head, which ZeRO-3 has partitioned by then. Use weight_grad=False (detached "
                          "weights), or ZeRO-2 / DDP.")
+
+# %% ../nbs/00_config.ipynb #af16c32e
+@patch_to(TWGRPOConfig)
+def check_values(self:TWGRPOConfig):
+    "Types and ranges of the numeric settings (`twgrpo.train.check_settings`), before TRL's own checks; errors name the setting."
+    from twgrpo.train import NUMERIC_FIELDS, check_settings
+    none_ok = {f.name for f in fields(self) if f.default is None}
+    check_settings({k: getattr(self, k) for k in NUMERIC_FIELDS}, none_ok)
+    if self.stop_after_steps and self.max_steps > 0 and self.stop_after_steps > self.max_steps:
+        raise ValueError(f"stop_after_steps={self.stop_after_steps} is after the last step (max_steps={self.max_steps})")
+    if self.video_max_frames is not None and self.video_max_frames < self.video_min_frames:
+        raise ValueError(f"video_max_frames={self.video_max_frames} < video_min_frames={self.video_min_frames}")
+    if self.completion_mask_eos not in MASK_EOS:
+        raise ValueError(f"completion_mask_eos={self.completion_mask_eos!r} is not one of {MASK_EOS}")
 
 # %% ../nbs/00_config.ipynb #a2e70f18
 @patch_to(TWGRPOConfig)
@@ -163,12 +198,20 @@ class TWGRPOScriptArguments:
         "to (None: the dataset file's folder)."})
     categories: list[str] | None = field(default=None, metadata={"help": "Keep only records of these categories "
         "(CLEVRER: question types, e.g. counterfactual)."})
+    answer_count: str = field(default="all", metadata={"help": "Keep 'all' records, or only 'single'-answer or "
+        "'multiple'-answer ones (the reference's --question_type single / multiple: a comma in the answer), before "
+        "the selection below."})
     shuffle_seed: int | None = field(default=42, metadata={"help": "Shuffle the records with this seed before "
         "`max_records` keeps the first ones (None: file order)."})
+    shuffle_order: str = field(default="random", metadata={"help": "How `shuffle_seed` orders the records: 'random' "
+        "(Python's random.Random(seed).shuffle), or 'datasets' (Hugging Face datasets' shuffle(seed=...).select("
+        "range(max_records)), as the reference selects its 2,000 prompts: numpy default_rng(seed).permutation(n), then "
+        "the first max_records; file order when there are no more than max_records records)."})
     max_records: int | None = field(default=None, metadata={"help": "Keep at most this many records (the paper: "
         "2,000 CLEVRER counterfactual questions)."})
-    prompt_kind: str = field(default="paper", metadata={"help": "Prompt builder, a key of `twgrpo.data.PROMPTS`: 'paper' is the "
-        "paper's training prompt."})
+    prompt_kind: str = field(default="paper", metadata={"help": "Prompt builder, a key of `twgrpo.train.prompt_builders()` "
+        "(`twgrpo.data.PROMPTS` and the reference's single- and multiple-answer training prompts): 'paper' is the "
+        "paper's training prompt, 'paper_single' the reference's for --question_type single."})
     reward_funcs: list[str] = field(default_factory=lambda: ["soft_accuracy", "format"], metadata={"help": "Reward "
         "functions by name (twgrpo.rewards.REWARD_FUNCS), summed: the paper's TW-GRPO run uses soft_accuracy + "
         "format, its GRPO baseline strict_accuracy + format."})
@@ -178,24 +221,61 @@ class TWGRPOScriptArguments:
     qai_seed: int = field(default=0, metadata={"help": "Seed of the QAI draws."})
     synthetic_videos: int = field(default=8, metadata={"help": "Videos in a synthetic dataset."})
 
+    def __post_init__(self):
+        from twgrpo.rewards import REWARD_FUNCS
+        from twgrpo.train import check_number
+        for name, value, allowed in [("answer_count", self.answer_count, ("all", "single", "multiple")),
+                                     ("shuffle_order", self.shuffle_order, ("random", "datasets"))]:
+            if value not in allowed: raise ValueError(f"{name}={value!r} is not one of {allowed}")
+        if isinstance(self.reward_funcs, str): self.reward_funcs = [self.reward_funcs]
+        if not isinstance(self.reward_funcs, (list, tuple)):
+            raise ValueError(f"reward_funcs={self.reward_funcs!r}: expected a list of reward names, e.g. [soft_accuracy, format]")
+        for r in self.reward_funcs:  # a name, a reward model's folder, or a hub id ORG/NAME
+            if not isinstance(r, str) or (r not in REWARD_FUNCS and "/" not in r and not Path(r).is_dir()):
+                raise ValueError(f"reward_funcs: unknown reward {r!r}; known: {', '.join(REWARD_FUNCS)} (or a reward "
+                                 "model: a local folder, or a hub id ORG/NAME)")
+        if self.dataset.startswith("synthetic:") and self.dataset.split(":", 1)[1] not in ("clevrer", "colours", "colors"):
+            raise ValueError(f"dataset={self.dataset!r}: synthetic sets are synthetic:clevrer and synthetic:colours")
+        for name in ("max_records", "synthetic_videos"): check_number(name, getattr(self, name), int, 1, allow_none=name == "max_records")
+        check_number("shuffle_seed", self.shuffle_seed, int, 0, allow_none=True)
+        check_number("qai_p", self.qai_p, float, 0)
+        if self.qai_p > 1: raise ValueError(f"qai_p={self.qai_p}: a probability, at most 1")
+
 # %% ../nbs/00_config.ipynb #543c23ee
+def _arm(base:dict, drop:tuple=(), **changes) -> dict:
+    "A copy of the preset `base` with `changes` applied in place (new keys after their section's last key) and `drop` removed."
+    out = {k: changes.pop(k, v) for k, v in base.items() if k not in drop}
+    return {**out, **changes}
+
+_PAPER = {
+    "model_name_or_path": "Qwen/Qwen2.5-VL-7B-Instruct", "dtype": "bfloat16", "attn_implementation": "flash_attention_2",
+    "dataset": "data/CLEVRER/clevrer_counterfactual_train.json", "dataset_format": "open_r1_video",
+    "answer_count": "all", "shuffle_order": "datasets", "shuffle_seed": 42, "max_records": 2000, "prompt_kind": "paper",
+    "reward_funcs": ["soft_accuracy", "format"],
+    "alpha": 1.7, "weighting_scheme": "faithful", "weight_grad": True, "weight_mode": "chunked", "aggregation": "twgrpo",
+    "completion_mask_eos": "tokenizer", "freeze_vision": True,
+    "video_fps": 2.0, "video_min_frames": 4, "video_max_frames": 16,
+    "video_min_pixels": 128 * 28 * 28, "video_max_pixels": 196 * 28 * 28, "stop_after_steps": 500,
+    "num_generations": 8, "per_device_train_batch_size": 8, "gradient_accumulation_steps": 1, "max_steps": 1000,
+    "temperature": 1.0, "top_k": 50, "top_p": 1.0, "use_vllm": False, "max_completion_length": 4096,
+    "learning_rate": 1.0e-6, "lr_scheduler_type": "linear", "warmup_steps": 0, "weight_decay": 0.0, "max_grad_norm": 20.0,
+    "beta": 0.0, "epsilon": 0.2, "epsilon_high": 0.28, "num_iterations": 1, "scale_rewards": "group",
+    "bf16": True, "activation_checkpointing": True, "ddp_find_unused_parameters": False, "seed": 42, "logging_steps": 1, "save_steps": 100,
+    "output_dir": "runs/paper_clevrer_7b", "report_to": "none",
+}
+_GRPO = _arm(_PAPER, reward_funcs=["strict_accuracy", "format"], alpha=1.0, weighting_scheme="none", weight_grad=False,
+             weight_mode="auto", aggregation="sequence_mean", freeze_vision=False, output_dir="runs/paper_grpo_7b")
+
 PRESETS = {
-    "paper_clevrer_7b": {
-        "model_name_or_path": "Qwen/Qwen2.5-VL-7B-Instruct", "dtype": "bfloat16",
-        "attn_implementation": "flash_attention_2",
-        "dataset": "data/CLEVRER/train.json", "dataset_format": "clevrer", "video_root": "data",
-        "categories": ["counterfactual"], "shuffle_seed": 42, "max_records": 2000, "prompt_kind": "paper",
-        "reward_funcs": ["soft_accuracy", "format"],
-        "alpha": 1.7, "weighting_scheme": "faithful", "weight_grad": False, "aggregation": "twgrpo",
-        "freeze_vision": True, "video_fps": 2.0, "video_min_frames": 4, "video_max_frames": 16,
-        "video_min_pixels": 128 * 28 * 28, "video_max_pixels": 196 * 28 * 28,
-        "num_generations": 8, "per_device_train_batch_size": 8, "gradient_accumulation_steps": 1, "max_steps": 500,
-        "temperature": 1.0, "use_vllm": False, "max_completion_length": 4096, "learning_rate": 1.0e-6,
-        "lr_scheduler_type": "linear", "warmup_steps": 0, "weight_decay": 0.0, "max_grad_norm": 20.0,
-        "beta": 0.0, "epsilon": 0.2, "epsilon_high": 0.28, "num_iterations": 1, "scale_rewards": "group",
-        "bf16": True, "gradient_checkpointing": True, "seed": 42, "logging_steps": 1, "save_steps": 100,
-        "output_dir": "runs/paper_clevrer_7b", "report_to": "none",
-    },
+    "paper_clevrer_7b": _PAPER,
+    "paper_clevrer_7b_detached": _arm(_PAPER, weight_grad=False, weight_mode="online", output_dir="runs/paper_clevrer_7b_detached"),
+    "paper_grpo_7b": _GRPO,
+    "ablation_grpo_weights": _arm(_GRPO, alpha=1.7, weighting_scheme="faithful", weight_grad=True, weight_mode="chunked",
+                                  aggregation="twgrpo", output_dir="runs/ablation_grpo_weights"),
+    "ablation_grpo_soft": _arm(_GRPO, reward_funcs=["soft_accuracy", "format"], output_dir="runs/ablation_grpo_soft"),
+    "ablation_alpha0": _arm(_PAPER, alpha=0.0, allow_inverse_weights=True, output_dir="runs/ablation_alpha0"),
+    "ablation_single_answer": _arm(_PAPER, answer_count="single", prompt_kind="paper_single",
+                                   output_dir="runs/ablation_single_answer"),
     "tiny_cpu": {
         "model_name_or_path": "tiny", "dtype": "float32",
         "dataset": "synthetic:clevrer", "synthetic_videos": 4, "categories": ["counterfactual"], "shuffle_seed": 42,
@@ -205,40 +285,98 @@ PRESETS = {
         "num_generations": 4, "per_device_train_batch_size": 4, "gradient_accumulation_steps": 1, "max_steps": 2,
         "temperature": 1.0, "max_completion_length": 16, "learning_rate": 1.0e-4, "max_grad_norm": 20.0,
         "beta": 0.0, "epsilon": 0.2, "epsilon_high": 0.28,
-        "use_cpu": True, "bf16": False, "gradient_checkpointing": False, "seed": 0, "logging_steps": 1,
-        "save_strategy": "no", "output_dir": "runs/tiny_cpu", "report_to": "none",
+        "use_cpu": True, "bf16": False, "activation_checkpointing": False, "ddp_find_unused_parameters": False, "seed": 0,
+        "full_determinism": True,
+        "logging_steps": 1, "save_strategy": "no", "output_dir": "runs/tiny_cpu", "report_to": "none",
     },
 }
 
 # %% ../nbs/00_config.ipynb #e9217279
+_LAUNCH = ("accelerate launch --config_file $(twgrpo configs accelerate/{cfg}) --num_processes 2 $(which twgrpo) "
+           "train --config {name}")
+_PAPER_NOTES = {
+    "attn_implementation": "flash-attention 2 (needs the flash-attn package)",
+    "dataset": "the reference's own converted file (records problem / solution / video); download: data/README.md",
+    "dataset_format": "twgrpo.data's loader for that file", "answer_count": "--question_type mixed: no filter",
+    "shuffle_order": "datasets' shuffle(seed=42).select(range(2000)), as the reference picks its prompts",
+    "max_records": "2,000 kept; 1,000 are seen by step 500 (500 steps x 2 GPUs x 1 prompt)",
+    "reward_funcs": "soft multi-level accuracy + format, range [0, 2]",
+    "alpha": "w in [1, 1.7]",
+    "weight_grad": "gradient through the weights, as the reference (which never detaches them)",
+    "weight_mode": "weights from the training forward's own hidden states, chunked (no (G, L, V) tensor kept)",
+    "aggregation": "sum w m L / sum m, token-count denominator",
+    "completion_mask_eos": "the mask ends at <|im_end|> only, as the reference's",
+    "freeze_vision": "vision tower frozen", "video_max_frames": "about 10 frames for a 5 s clip at 2 fps",
+    "video_min_pixels": "the reference's qwen-vl-utils copy: 128*28*28 ...", "video_max_pixels": "... to 196*28*28 per frame",
+    "stop_after_steps": "stop and save checkpoint-500 (the published model), learning rate 5.0e-7 there",
+    "per_device_train_batch_size": "1 prompt x 8 completions per GPU",
+    "max_steps": "the schedule: one epoch of 2,000 prompts on 2 GPUs", "top_k": "transformers 4.50's sampling default",
+    "max_completion_length": "prompts are up to 4,096 tokens too (TRL 1.16 has no prompt limit; 10 CLEVRER frames are ~940 video tokens)",
+    "learning_rate": "AdamW", "lr_scheduler_type": "linear decay to 0 at max_steps, no warm-up",
+    "max_grad_norm": "gradient-norm clip 20", "beta": "no KL, no reference model",
+    "epsilon_high": "clip(rho, 1 - 0.2, 1 + 0.28)", "num_iterations": "one update per rollout batch: rho = 1 in value",
+    "scale_rewards": "group z-score, unbiased std + 1e-4", "bf16": "2 x 80 GB GPUs (see the launch line)",
+}
+PRESET_NOTES_PAPER = {
+    "_title": "The TW-GRPO paper run: Qwen2.5-VL-7B on the reference's 2,000 CLEVRER counterfactual questions, 1,000 steps scheduled, stopped at 500 on 2 GPUs.",
+    "_launch": _LAUNCH.format(cfg="zero2_offload", name="paper_clevrer_7b"), **_PAPER_NOTES,
+    "bf16": "DeepSpeed ZeRO-2, optimizer states on the CPU (the reference: ZeRO-3 + offload, which weight_grad cannot use here)",
+}
+_GRPO_NOTES = {**_PAPER_NOTES,
+    "reward_funcs": "strict accuracy + format (--reward_funcs origin_accuracy format)",
+    "alpha": "unused without weights (grpo.sh passes --alpha 1.00)", "weighting_scheme": "no token weights",
+    "weight_grad": "no weights, nothing to detach", "weight_mode": "no weights",
+    "aggregation": "per-completion mean, then the mean over completions (--loss_type grpo)",
+    "freeze_vision": "vision tower trainable (--freeze_vision_modules false)",
+    "bf16": "DeepSpeed ZeRO-3 + CPU offload, as the reference",
+}
 PRESET_NOTES = {
-    "paper_clevrer_7b": {
-        "_title": "The TW-GRPO paper run: Qwen2.5-VL-7B on 2,000 CLEVRER counterfactual questions, 500 steps on 2 GPUs.",
-        "_launch": "accelerate launch --config_file configs/accelerate/zero3_offload.yaml --num_processes 2 $(which twgrpo) train --config configs/paper_clevrer_7b.yaml",
-        "attn_implementation": "flash-attention 2 (needs the flash-attn package)",
-        "dataset": "CLEVRER's official question file; see data/README.md for the download",
-        "video_root": "videos under data/CLEVRER/video_train/video_00000-01000/...",
-        "categories": "counterfactual questions only (natively multi-answer)",
-        "shuffle_seed": "shuffled with seed 42 ...", "max_records": "... and 2,000 kept (about 1,000 are seen: 500 steps x 2 prompts)",
-        "reward_funcs": "soft multi-level accuracy + format, range [0, 2] (GRPO baseline: strict_accuracy)",
-        "alpha": "w in [1, 1.7]", "weight_grad": "detached weights, computed online while sampling; the reference code does not detach them (true: needs ZeRO-2 or DDP, not ZeRO-3; differs only after some members of a group ended)",
-        "aggregation": "sum w m L / sum m, token-count denominator",
-        "freeze_vision": "vision tower frozen", "video_max_frames": "about 10 frames for a 5 s clip at 2 fps",
-        "video_min_pixels": "qwen-vl-utils 0.0.10 floor (128*28*28)", "video_max_pixels": "196*28*28 per frame",
-        "per_device_train_batch_size": "1 prompt x 8 completions per GPU",
-        "max_steps": "500 optimiser steps x 2 GPUs x 1 prompt", "temperature": "sampled with HF generate, no vLLM",
-        "max_completion_length": "prompts are up to 4,096 tokens too (TRL 1.16 has no prompt limit; 16 frames at 196*28*28 are ~1.6k video tokens)",
-        "learning_rate": "AdamW", "lr_scheduler_type": "linear decay, no warm-up", "max_grad_norm": "gradient-norm clip 20",
-        "beta": "no KL, no reference model", "epsilon_high": "clip(rho, 1 - 0.2, 1 + 0.28)",
-        "num_iterations": "one update per rollout batch: rho = 1 in value", "scale_rewards": "group z-score, unbiased std + 1e-4",
-        "bf16": "with DeepSpeed ZeRO-3 + CPU offload (accelerate config), 2 x 80 GB GPUs, about 4 hours",
+    "paper_clevrer_7b": PRESET_NOTES_PAPER,
+    "paper_clevrer_7b_detached": {
+        "_title": "paper_clevrer_7b with detached token weights (computed while sampling): cheaper, and a different gradient from the reference's.",
+        "_launch": _LAUNCH.format(cfg="zero3_offload", name="paper_clevrer_7b_detached"), **_PAPER_NOTES,
+        "weight_grad": "detached weights: drops the gradient through them (measured on the tiny model: see the config docs)",
+        "weight_mode": "weights from the sampler's logits during generation: no extra forward",
+        "bf16": "DeepSpeed ZeRO-3 + CPU offload, as the reference",
+    },
+    "paper_grpo_7b": {
+        "_title": "The paper's GRPO baseline (the reference's scripts/grpo.sh): strict reward, no token weights, per-sequence mean, vision tower trainable.",
+        "_launch": _LAUNCH.format(cfg="zero3_offload", name="paper_grpo_7b"), **_GRPO_NOTES,
+    },
+    "ablation_grpo_weights": {
+        "_title": "Ablation 'GRPO + token weights': paper_grpo_7b with TW-GRPO's weights and token-mean loss (strict reward kept).",
+        "_launch": _LAUNCH.format(cfg="zero2_offload", name="ablation_grpo_weights"), **_GRPO_NOTES,
+        "alpha": "w in [1, 1.7]", "weighting_scheme": "the reference's group divergence",
+        "weight_grad": "gradient through the weights, as the reference", "weight_mode": "chunked, in the training forward",
+        "bf16": "DeepSpeed ZeRO-2, optimizer states on the CPU (see paper_clevrer_7b)",
+        "reward_funcs": "strict accuracy + format", "aggregation": "sum w m L / sum m (--loss_type tw_grpo)",
+        "freeze_vision": "vision tower trainable, as grpo.sh",
+    },
+    "ablation_grpo_soft": {
+        "_title": "Ablation 'GRPO with soft reward': paper_grpo_7b with the soft multi-level accuracy reward.",
+        "_launch": _LAUNCH.format(cfg="zero3_offload", name="ablation_grpo_soft"), **_GRPO_NOTES,
+        "reward_funcs": "soft accuracy + format (--reward_funcs accuracy format)", "aggregation": "per-sequence mean (--loss_type grpo)",
+    },
+    "ablation_alpha0": {
+        **PRESET_NOTES_PAPER, "_launch": _LAUNCH.format(cfg="zero2_offload", name="ablation_alpha0"),
+        "_title": "Ablation 'TW-GRPO (alpha = 0)' in the reference code's reading: w = 1 + (0 - 1) Dhat = 1 - Dhat, smallest where the group disagrees most.",
+        "alpha": "w = 1 - Dhat in [0, 1] (the '1 + alpha * Dhat' reading would give uniform weights: inverse_reading)",
+        "allow_inverse_weights": "needed for alpha < 1",
+    },
+    "ablation_single_answer": {
+        **PRESET_NOTES_PAPER, "_launch": _LAUNCH.format(cfg="zero2_offload", name="ablation_single_answer"),
+        "_title": "Ablation 'trained on single-answer questions only': TW-GRPO on the single-answer questions of the same file, with the reference's single-answer prompt.",
+        "answer_count": "--question_type single: answers without a comma, filtered before the 2,000 are drawn",
+        "prompt_kind": "'... final answer (select one letter) in <answer> </answer> tags.'",
     },
     "tiny_cpu": {
         "_title": "A tiny offline run that finishes in seconds on a laptop CPU: the tiny Qwen2.5-VL on a synthetic CLEVRER-like set.",
-        "_launch": "twgrpo train --config configs/tiny_cpu.yaml   (or: accelerate launch --multi_gpu --num_processes 2 $(which twgrpo) train --config configs/tiny_cpu.yaml)",
+        "_launch": "twgrpo train --config tiny_cpu   (or: accelerate launch --multi_gpu --num_processes 2 $(which twgrpo) train --config tiny_cpu)",
         "model_name_or_path": "'tiny': twgrpo.tiny_model's cached random model (built on first use)",
         "dataset": "rendered into the twgrpo cache on first use", "freeze_vision": "trainable, to show the video reaching the gradients",
         "video_nframes": "4 frames of at most 112 x 112", "max_completion_length": "random weights: completions are noise",
+        "full_determinism": "deterministic algorithms: two runs on one machine give the same weights",
+        "ddp_find_unused_parameters": "every parameter gets a gradient: no search for unused ones (and no DDP warning)",
     },
 }
 
@@ -266,22 +404,233 @@ def preset_yaml(name:str) -> str:
         lines.append(f"{key}: {_yaml_value(value)}" + (f"  # {note}" if note else ""))
     return "\n".join(lines) + "\n"
 
+# %% ../nbs/00_config.ipynb #69eac06b
+_TW = {  # scripts/tw-grpo.sh of the reference (longmalongma/TW-GRPO), in this kit's setting names; None: no counterpart
+    "model_name_or_path": "Qwen/Qwen2.5-VL-7B-Instruct", "dtype": "bfloat16", "attn_implementation": "flash_attention_2",
+    "dataset": "data/CLEVRER/clevrer_counterfactual_train.json", "dataset_format": "open_r1_video", "answer_count": "all",
+    "shuffle_order": "datasets", "shuffle_seed": 42, "max_records": 2000, "prompt_kind": "paper",
+    "reward_funcs": ["soft_accuracy", "format"], "alpha": 1.7, "weighting_scheme": "faithful", "weight_grad": True,
+    "weight_mode": None, "aggregation": "twgrpo", "completion_mask_eos": "tokenizer", "freeze_vision": True,
+    "video_fps": 2.0, "video_min_frames": 4, "video_max_frames": 16, "video_min_pixels": 128 * 28 * 28,
+    "video_max_pixels": 196 * 28 * 28, "stop_after_steps": 500, "num_generations": 8, "per_device_train_batch_size": 8,
+    "gradient_accumulation_steps": 1, "max_steps": 1000, "temperature": 1.0, "top_k": 50, "top_p": 1.0, "use_vllm": False,
+    "max_completion_length": 4096, "learning_rate": 1.0e-6, "lr_scheduler_type": "linear", "warmup_steps": 0,
+    "weight_decay": 0.0, "max_grad_norm": 20.0, "beta": 0.0, "epsilon": 0.2, "epsilon_high": 0.28, "num_iterations": 1,
+    "scale_rewards": "group", "bf16": True, "activation_checkpointing": True, "ddp_find_unused_parameters": None, "seed": 42, "logging_steps": 1,
+    "save_steps": 100, "output_dir": None, "report_to": "wandb", "allow_inverse_weights": None,
+}
+_GR = {**_TW, "reward_funcs": ["strict_accuracy", "format"], "alpha": 1.0, "weighting_scheme": "none", "weight_grad": None,
+       "aggregation": "sequence_mean", "freeze_vision": False}
+REFERENCE_RUNS = {  # preset -> (the reference's command for the same arm, its settings)
+    "paper_clevrer_7b": ("scripts/tw-grpo.sh", _TW),
+    "paper_clevrer_7b_detached": ("scripts/tw-grpo.sh", _TW),
+    "paper_grpo_7b": ("scripts/grpo.sh", _GR),
+    "ablation_grpo_weights": ("scripts/grpo.sh with --loss_type tw_grpo --alpha 1.70", {**_GR, "alpha": 1.7,
+        "weighting_scheme": "faithful", "weight_grad": True, "aggregation": "twgrpo"}),
+    "ablation_grpo_soft": ("scripts/grpo.sh with --reward_funcs accuracy format", {**_GR, "reward_funcs": ["soft_accuracy", "format"]}),
+    "ablation_alpha0": ("scripts/tw-grpo.sh with --alpha 0.0", {**_TW, "alpha": 0.0, "allow_inverse_weights": None}),
+    "ablation_single_answer": ("scripts/tw-grpo.sh with --question_type single", {**_TW, "answer_count": "single", "prompt_kind": "paper_single"}),
+}
+REFERENCE_SOURCES = {  # where each value comes from in the reference's code
+    "model_name_or_path": "--model_name_or_path (a local download of it)", "dtype": "--torch_dtype bfloat16",
+    "attn_implementation": "--attn_implementation", "dataset": "--jsonl_path (its scripts spell the folder CLEVERER / CLVERER; the README: data/CLEVRER)",
+    "dataset_format": "datasets.Dataset.from_json of problem / solution / video records", "answer_count": "--question_type (mixed: no filter)",
+    "shuffle_order": "grpo.py: shuffle(seed=42).select(range(train_samples)) when longer", "shuffle_seed": "grpo.py: seed=42",
+    "max_records": "GRPOModelConfig.train_samples = 2000", "prompt_kind": "grpo.py QUESTION_TEMPLATE for the question type",
+    "reward_funcs": "--reward_funcs (accuracy: soft; origin_accuracy: strict)", "alpha": "--alpha",
+    "weighting_scheme": "--loss_type (tw_grpo: compute_token_importance_kl_logs_uniform; grpo: none)",
+    "weight_grad": "the weights are built from per_logps with gradient, never detached", "weight_mode": "weights from the training forward's full log-softmax",
+    "aggregation": "--loss_type (tw_grpo: sum w m L / sum m; grpo: per-sequence mean)",
+    "completion_mask_eos": "is_eos = completion_ids == processing_class.eos_token_id",
+    "freeze_vision": "--freeze_vision_modules", "video_fps": "its qwen-vl-utils copy: FPS = 2.0", "video_min_frames": "FPS_MIN_FRAMES = 4",
+    "video_max_frames": "FPS_MAX_FRAMES = 16", "video_min_pixels": "VIDEO_MIN_PIXELS = 128*28*28", "video_max_pixels": "VIDEO_MAX_PIXELS = 196*28*28",
+    "stop_after_steps": "the published model is checkpoint-500", "num_generations": "--num_generations 8",
+    "per_device_train_batch_size": "--per_device_train_batch_size 1 (prompts; x 8 completions)", "gradient_accumulation_steps": "--gradient_accumulation_steps 1",
+    "max_steps": "--num_train_epochs 1: 2,000 prompts / (2 GPUs x 1)", "temperature": "generate_temperature = 1.0",
+    "top_k": "GenerationConfig(do_sample=True, temperature, ...): transformers 4.50's default top_k = 50",
+    "top_p": "transformers 4.50's default top_p = 1.0", "use_vllm": "HF generate", "max_completion_length": "--max_completion_length 4096",
+    "learning_rate": "--learning_rate 1e-6", "lr_scheduler_type": "TrainingArguments default", "warmup_steps": "TrainingArguments default",
+    "weight_decay": "TrainingArguments default", "max_grad_norm": "--max_grad_norm 20", "beta": "--beta 0.00",
+    "epsilon": "epsilon_low = 0.20 (hard-coded)", "epsilon_high": "epsilon_high = 0.28 (hard-coded)",
+    "num_iterations": "old_per_token_logps = per_token_logps.detach()", "scale_rewards": "(r - mean) / (std + 1e-4), torch's unbiased std",
+    "bf16": "--bf16", "activation_checkpointing": "--gradient_checkpointing true", "seed": "TrainingArguments default; --data_seed 42",
+    "logging_steps": "--logging_steps 1", "save_steps": "--save_steps 100", "output_dir": "--output_dir", "report_to": "--report_to wandb",
+    "ddp_find_unused_parameters": "DeepSpeed: no DDP",
+    "allow_inverse_weights": "no check: any --alpha is taken",
+}
+REFERENCE_DIFFERENCES = {  # why a preset's value differs from the reference's
+    "weight_mode": "a kit setting: where the same weights are computed",
+    "output_dir": "a kit setting", "report_to": "no tracker by default; set report_to: wandb to log there",
+    "ddp_find_unused_parameters": "a DDP setting (the reference ran DeepSpeed): every parameter gets a gradient (a video "
+        "in every prompt), so DDP need not search for unused ones each step",
+    "allow_inverse_weights": "the kit refuses alpha < 1 unless asked: inverse weights are the code's reading of 'alpha = 0'",
+    "paper_clevrer_7b_detached:weight_grad": "detached weights: the reference's gradient minus the term through the "
+        "weights (this preset's documented departure; its measured size is on this page)",
+    "paper_grpo_7b:weight_grad": "no token weights: nothing to detach",
+    "ablation_grpo_soft:weight_grad": "no token weights: nothing to detach",
+}
+REFERENCE_ALSO = [  # what differs from the reference and is not a setting
+    ("distribution", "paper_clevrer_7b and the arms with weight_grad run on DeepSpeed ZeRO-2 with optimizer states on "
+     "the CPU, the reference on ZeRO-3 with parameters and optimizer states on the CPU: the same gradient, a different "
+     "memory layout (arithmetic below). DeepSpeed cannot run on this machine: neither launch was run here."),
+    ("log-probs", "TRL's fused, chunked LM head computes log-probs in float32 from bf16 hidden states; the reference "
+     "takes bf16 logits and their bf16 log_softmax (transformers 4.50 returns logits in the LM head's dtype). The tests "
+     "compare both in float32 (equal to 1e-5); the bf16 rounding difference on the 7B model was not measured."),
+    ("weights' precision", "the chunked weights compute their log-softmax in float32 (the reference: bf16)."),
+    ("master weights", "with DeepSpeed both keep float32 master weights; without it (plain DDP) dtype bfloat16 trains "
+     "bf16 weights with no float32 copy."),
+    ("prompt order", "the same 2,000 prompts, in another order: the reference draws them with the HF Trainer's "
+     "RandomSampler from torch's global random state at that point of its run, the kit with TRL's seeded "
+     "RepeatSampler; which 1,000 are seen by step 500 differs."),
+    ("sampling streams", "the reference samples 8 completions with num_return_sequences, the kit 8 repeated rows: the "
+     "same distribution (temperature 1, top-k 50), other random draws."),
+    ("special tokens", "the kit forbids vision and chat special tokens (except EOS) in completions; the reference "
+     "samples them freely (a sampled <|video_pad|> would stop transformers 5's next forward)."),
+    ("attention mask", "the reference's training forward has no attention mask (positions after EOS see padding; they "
+     "are masked out of the loss); the kit's masks prompt and completion padding: equal on every position that counts."),
+    ("prompt cap", "the reference cuts prompts to 4,096 tokens from the left (--max_prompt_length); TRL 1.16 has no "
+     "cap; CLEVRER prompts are about 1.1k tokens."),
+    ("frames", "twgrpo.video samples and resizes with qwen-vl-utils' formulas (same frame indices and sizes); the "
+     "reference resizes with torchvision's bicubic antialias on float frames: pixel values may differ slightly (not "
+     "measured here)."),
+    ("generation defaults", "read from transformers 4.50.0's _prepare_generation_config, the version the reference's "
+     "README installs: a GenerationConfig passed to generate() inherits only the special tokens of a model whose "
+     "generation_config.json predates 4.50 (so top_k 50, top_p 1.0, repetition_penalty 1.0, EOS <|im_end|> and "
+     "<|endoftext|>). The model file's version was not checked offline."),
+]
+PAPER_PRESETS = tuple(REFERENCE_RUNS)
+
+def _same(a, b) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return isinstance(a, (int, float)) and isinstance(b, (int, float)) and math.isclose(a, b, rel_tol=1e-9)
+    return a == b
+
+def reference_table(name:str, # a paper or ablation preset
+                   ) -> list[dict]:
+    "Every setting of preset `name` beside the reference's value for the same run, where it comes from, and why they differ."
+    if name not in REFERENCE_RUNS: raise ValueError(f"{name!r} has no reference run; presets with one: {', '.join(REFERENCE_RUNS)}")
+    script, ref = REFERENCE_RUNS[name]
+    rows = []
+    for key, value in PRESETS[name].items():
+        r = ref.get(key)
+        same = r is not None and _same(value, r)
+        note = "" if same else REFERENCE_DIFFERENCES.get(f"{name}:{key}", REFERENCE_DIFFERENCES.get(key, ""))
+        rows.append(dict(setting=key, preset=value, reference="-" if r is None else r, same=same,
+                         source=REFERENCE_SOURCES.get(key, ""), note=note))
+    return rows
+
+def reference_table_md(name:str) -> str:
+    "`reference_table(name)` as a markdown table, headed by the reference's command."
+    script, _ = REFERENCE_RUNS[name]
+    cell = lambda v: _yaml_value(v).replace("|", "\\|")
+    lines = [f"**{name}** vs the reference's `{script}`", "",
+             "| setting | preset | reference | where the reference sets it | why they differ |", "|---|---|---|---|---|"]
+    lines += [f"| `{r['setting']}` | {cell(r['preset'])} | {cell(r['reference']) if r['reference'] != '-' else '-'} | "
+              f"{r['source']} | {'' if r['same'] else (r['note'] or 'DIFFERS')} |" for r in reference_table(name)]
+    return "\n".join(lines)
+
 # %% ../nbs/00_config.ipynb #68ca2bbe
+DTYPES = ("auto", "bfloat16", "float16", "float32")
+
+def config_path(name:str) -> Path:
+    "The YAML file `--config` names: a file, or a preset's rendering (in a temporary file: delete it after use)."
+    if os.path.exists(name): return Path(name)
+    if name in PRESETS:
+        fd, tmp = tempfile.mkstemp(suffix=".yaml", prefix=f"twgrpo-{name}-")
+        with os.fdopen(fd, "w") as f: f.write(preset_yaml(name))
+        return Path(tmp)
+    raise ValueError(f"--config {name}: no such file, and not a preset ({', '.join(PRESETS)})")
+
+def read_config(path, # a YAML config file
+                shown:str|None=None, # the name to put in messages (a preset's name rather than its temporary file)
+               ) -> dict:
+    "The settings of a YAML config file; a syntax error, a tab or an unknown setting is a one-line error naming the line or setting."
+    shown = shown or str(path)
+    text = Path(path).read_text()
+    try: config = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" line {mark.line + 1}" if mark is not None else ""
+        tab = " (a tab: YAML indents with spaces only)" if mark is not None and "\t" in text.splitlines()[min(mark.line, len(text.splitlines()) - 1)] else ""
+        raise ValueError(f"config {shown}{where}: not valid YAML: {getattr(e, 'problem', None) or e}{tab}") from None
+    if config is None: config = {}
+    if not isinstance(config, dict): raise ValueError(f"config {shown}: expected 'setting: value' lines, got a {type(config).__name__}")
+    known = {f.name for cls in (TWGRPOScriptArguments, TWGRPOConfig, ModelConfig) for f in fields(cls)} | {"env"}
+    unknown = [k for k in config if k not in known]
+    if unknown: raise ValueError(f"config {shown}: unknown setting(s) {', '.join(map(str, unknown))} (see twgrpo train --help-all)")
+    return config
+
 def parse_train_args(argv:list[str]|None=None, # command-line arguments; `sys.argv[1:]` when None
                     ) -> tuple[TWGRPOScriptArguments, TWGRPOConfig, ModelConfig]:
-    "Parse `--config FILE_OR_PRESET` and overrides into (script arguments, training config, model config)."
+    "Parse `--config FILE_OR_PRESET` and overrides into (script arguments, training config, model config); values checked."
     argv = list(sys.argv[1:] if argv is None else argv)
     tmp = None
-    if "--config" in argv and argv.index("--config") + 1 < len(argv):
+    if "--config" in argv:
         i = argv.index("--config") + 1
-        if not os.path.exists(argv[i]) and argv[i] in PRESETS:
-            fd, tmp = tempfile.mkstemp(suffix=".yaml", prefix=f"twgrpo-{argv[i]}-")
-            with os.fdopen(fd, "w") as f: f.write(preset_yaml(argv[i]))
-            argv[i] = tmp
-        elif not os.path.exists(argv[i]):
-            raise FileNotFoundError(f"--config {argv[i]}: no such file, and not a preset ({', '.join(PRESETS)})")
+        if i >= len(argv) or argv[i].startswith("--"):
+            raise ValueError(f"--config needs a value: a YAML file or a preset ({', '.join(PRESETS)})")
+        path = config_path(argv[i])
+        if path.name != Path(argv[i]).name: tmp = path
+        try: read_config(path, shown=argv[i])
+        except ValueError:
+            if tmp: os.unlink(tmp)
+            raise
+        argv[i] = str(path)
+    def error(message):  # argparse's error prints the whole usage (hundreds of lines) and exits: one line instead
+        hint = (" (a negative number like -1e-4 reads as an option: write --SETTING=-1e-4)"
+                if "expected one argument" in message else "") + "; see twgrpo train --help"
+        raise ValueError(message + hint)
     try:
         parser = TrlParser((TWGRPOScriptArguments, TWGRPOConfig, ModelConfig), prog="twgrpo train")
-        return tuple(parser.parse_args_and_config(argv))
+        parser.error = error
+        script, config, model = parser.parse_args_and_config(argv)
     finally:
         if tmp: os.unlink(tmp)
+    return script, config, model
+
+# %% ../nbs/00_config.ipynb #0710d0e8
+def check_model_path(name:str|None) -> str:
+    "`name` if it can be loaded offline or is a hub id; a one-line error naming `model_name_or_path` otherwise."
+    if not name: raise ValueError("model_name_or_path is not set (e.g. 'tiny' or Qwen/Qwen2.5-VL-7B-Instruct)")
+    if name == "tiny" or name.startswith("tiny-"): return name  # twgrpo.tiny_model's offline models, built on first use
+    p = Path(name).expanduser()
+    if p.exists():
+        if not (p / "config.json").is_file(): raise ValueError(f"model_name_or_path={name}: a folder without config.json, not a model")
+        return name
+    if re.fullmatch(r"[\w.-]+/[\w.-]+", name) and not name.startswith((".", "~")):
+        if os.environ.get("HF_HUB_OFFLINE", "0").lower() in ("1", "true", "yes"):
+            from huggingface_hub import try_to_load_from_cache
+            if not isinstance(try_to_load_from_cache(name, "config.json"), str):
+                raise ValueError(f"model_name_or_path={name}: not a local folder, and not in the Hugging Face cache "
+                                 "(HF_HUB_OFFLINE is set)")
+        return name
+    raise ValueError(f"model_name_or_path={name}: no such folder (and not a hub id ORG/NAME)")
+
+def check_resume(resume, output_dir:str) -> str|None:
+    "The checkpoint folder `--resume_from_checkpoint` names ('last' / 'true': the last one in `output_dir`), checked."
+    if resume is None or resume is False or str(resume).lower() in ("", "false", "none"): return None
+    if resume is True or str(resume).lower() in ("true", "last"):
+        found = sorted((p for p in Path(output_dir).glob("checkpoint-*") if p.name.split("-")[-1].isdigit()),
+                       key=lambda p: int(p.name.split("-")[-1])) if Path(output_dir).is_dir() else []
+        if not found: raise ValueError(f"resume_from_checkpoint={resume}: no checkpoint-* folder in output_dir {output_dir}")
+        resume = str(found[-1])
+    p = Path(resume)
+    if not p.is_dir(): raise ValueError(f"resume_from_checkpoint={resume}: no such folder")
+    if not (p / "trainer_state.json").is_file():
+        raise ValueError(f"resume_from_checkpoint={resume}: not a checkpoint (no trainer_state.json; checkpoints are "
+                         "the checkpoint-N folders of an output_dir)")
+    return str(p)
+
+def check_run(script:TWGRPOScriptArguments, config:TWGRPOConfig, model:ModelConfig):
+    "Checks that need more than one of the three dataclasses, or the disk: model, dtype, data file, prompt, resume."
+    check_model_path(model.model_name_or_path)
+    if model.dtype not in DTYPES and model.dtype is not None:
+        raise ValueError(f"dtype={model.dtype!r} is not one of {DTYPES}")
+    if not script.dataset.startswith("synthetic:") and not Path(script.dataset).is_file():
+        raise ValueError(f"dataset={script.dataset}: no such file (the download recipes: data/README.md)")
+    if script.video_root is not None and not Path(script.video_root).is_dir():
+        raise ValueError(f"video_root={script.video_root}: no such folder")
+    from twgrpo.train import prompt_builders
+    if script.prompt_kind not in prompt_builders():
+        raise ValueError(f"prompt_kind={script.prompt_kind!r}; known: {', '.join(prompt_builders())}")
+    config.resume_from_checkpoint = check_resume(config.resume_from_checkpoint, config.output_dir)

@@ -88,7 +88,7 @@ def _train_and_evaluate(out_dir:Path, qfile:Path, records:list, train_steps:int,
     "Steps 4 and 5 of the demo: `twgrpo train` with the `tiny_cpu` preset on the demo's questions, then `evaluate`."
     from twgrpo.evaluate import evaluate
     from twgrpo.tiny_model import load_tiny
-    from twgrpo.trainer import train_main
+    from twgrpo.train import train_main
     from twgrpo.video import TINY
     train_dir, eval_dir = out_dir / "train", out_dir / "eval"
     log(f"[4/5] twgrpo train --config tiny_cpu: {train_steps} TW-GRPO steps, 4 prompts x 4 completions, alpha 1.7")

@@ -1,4 +1,4 @@
-"""`TWGRPOTrainer`: TRL's `GRPOTrainer` with the video in generation **and** in the training forward, group token weights computed online while sampling, TW-GRPO's loss, and `twgrpo train`.
+"""`TWGRPOTrainer`: TRL's `GRPOTrainer` with the video in generation **and** in the training forward, group token weights computed online while sampling, and TW-GRPO's loss.
 
 Docs: https://twgrpo.github.io/twgrpo/trainer.html.md"""
 
@@ -6,7 +6,7 @@ Docs: https://twgrpo.github.io/twgrpo/trainer.html.md"""
 
 # %% ../nbs/07_trainer.ipynb #6dfa0528
 from __future__ import annotations
-import contextlib, hashlib, json, os, random, re, shutil, sys, tempfile
+import contextlib, hashlib, json, os, re, warnings
 from dataclasses import fields, replace
 from pathlib import Path
 
@@ -22,12 +22,11 @@ from trl.trainer.utils import (maybe_gather_lm_head_ctx, nanstd, pad, split_pixe
                                unsplit_pixel_values_by_grid)
 
 from . import weighting
-from .config import TWGRPOConfig, TWGRPOScriptArguments, parse_train_args
+from .config import TWGRPOConfig
 
 # %% auto #0
 __all__ = ['VIDEO_KEYS', 'twgrpo_loss', 'mm_token_type_ids', 'suppressed_token_ids', 'shuffle_groups', 'MetricsFileCallback',
-           'TWGRPOTrainer', 'resolve_reward_funcs', 'capture_hidden', 'records_to_rows', 'build_train_dataset',
-           'synthetic_dataset', 'load_train_records', 'resolve_model_path', 'train_main']
+           'StopAfterStepsCallback', 'TWGRPOTrainer', 'resolve_reward_funcs', 'capture_hidden', 'checkpoint_names']
 
 # %% ../nbs/07_trainer.ipynb #41a50957
 def twgrpo_loss(
@@ -40,8 +39,9 @@ def twgrpo_loss(
     epsilon_high:float=0.28, # ... and above at 1 + epsilon_high
     beta:float=0.0, # weight of the k3 estimate of KL to the reference policy
     ref_per_token_logps:torch.Tensor|None=None, # (B, T) reference log-probs, needed when beta > 0
+    aggregation:str="token", # 'token': sum w m L / sum m; 'sequence': mean over rows of sum_t w m L / sum_t m
 ) -> tuple[torch.Tensor, torch.Tensor]: # the loss, and the unweighted per-token loss L_it
-    "TW-GRPO's loss: sum_{i,t} w_t m_it L_it / sum_{i,t} m_it, L the clipped surrogate (+ beta k3 KL)."
+    "TW-GRPO's loss sum_{i,t} w_t m_it L_it / sum_{i,t} m_it (or the per-sequence mean), L the clipped surrogate (+ beta k3 KL)."
     old = per_token_logps.detach() if old_per_token_logps is None else old_per_token_logps
     A = advantages if advantages.dim() == 2 else advantages[:, None]
     rho = torch.exp(per_token_logps - old)
@@ -51,6 +51,8 @@ def twgrpo_loss(
         per_token = per_token + beta * (torch.exp(d) - d - 1)
     m = mask.to(per_token.dtype)
     w = m if weights is None else weights * m
+    if aggregation == "sequence": return ((w * per_token).sum(1) / m.sum(1).clamp(min=1.0)).mean(), per_token
+    if aggregation != "token": raise ValueError(f"aggregation={aggregation!r}: use 'token' or 'sequence'")
     return (w * per_token).sum() / m.sum().clamp(min=1.0), per_token
 
 # %% ../nbs/07_trainer.ipynb #f5df141d
@@ -90,12 +92,38 @@ class MetricsFileCallback(TrainerCallback):
     def __init__(self, path=None): # the file; `args.output_dir/metrics.jsonl` when None
         self.path = path
 
+    def _file(self, args): return Path(self.path) if self.path is not None else Path(args.output_dir) / "metrics.jsonl"
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        "A fresh run moves an earlier run's file aside; a resumed one keeps the lines up to its checkpoint's step."
+        path = self._file(args)
+        if not state.is_world_process_zero or not path.is_file(): return
+        lines = path.read_text().splitlines()
+        def step(line):  # None for a line a killed run left unfinished
+            try: return json.loads(line).get("step", 0)
+            except json.JSONDecodeError: return None
+        keep = [l for l in lines if state.global_step and step(l) is not None and step(l) <= state.global_step]
+        if keep == lines: return
+        n = 1 + max([int(m.group(1)) for p in path.parent.glob(path.stem + ".prev-*.jsonl")
+                     if (m := re.search(r"\.prev-(\d+)\.jsonl$", p.name))] or [0])
+        path.rename(path.with_name(f"{path.stem}.prev-{n}.jsonl"))
+        if keep: path.write_text("\n".join(keep) + "\n")
+
     def on_log(self, args, state, control, logs=None, **kwargs):
         if not state.is_world_process_zero or not logs: return
-        path = Path(self.path) if self.path is not None else Path(args.output_dir) / "metrics.jsonl"
+        path = self._file(args)
         path.parent.mkdir(parents=True, exist_ok=True)
         line = json.dumps({"step": state.global_step, **logs}, default=lambda v: v.item() if hasattr(v, "item") else str(v))
         with open(path, "a") as f: f.write(line + "\n")  # closed, hence flushed, after every line
+
+# %% ../nbs/07_trainer.ipynb #160b33be
+class StopAfterStepsCallback(TrainerCallback):
+    "Stop after `steps` optimiser steps and save a checkpoint there; the learning-rate schedule stays the one `max_steps` defines."
+    def __init__(self, steps:int): # the optimiser step to stop at
+        self.steps = steps
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step >= self.steps: control.should_training_stop = control.should_save = True
 
 # %% ../nbs/07_trainer.ipynb #f776cf41
 class TWGRPOTrainer(GRPOTrainer):
@@ -118,6 +146,9 @@ class TWGRPOTrainer(GRPOTrainer):
                          eval_dataset=eval_dataset, processing_class=processing_class, peft_config=peft_config,
                          callbacks=callbacks, **kwargs)
         self.add_callback(MetricsFileCallback())
+        if args.stop_after_steps: self.add_callback(StopAfterStepsCallback(args.stop_after_steps))
+        # ids that end a completion's mask: every EOS id generation stops at (TRL's rule), or the tokenizer's only (the reference's)
+        self.mask_eos_token_ids = [self._tokenizer.eos_token_id] if args.completion_mask_eos == "tokenizer" else self.eos_token_ids
         if args.freeze_vision: self.freeze_vision()
         self.suppress_token_ids = suppressed_token_ids(self._tokenizer, self.eos_token_ids)
         self.generation_kwargs.pop("suppress_tokens", None)  # applied as a processor after the weight hook instead
@@ -274,14 +305,14 @@ def _generate_single_turn(self:TWGRPOTrainer, prompt_ids, images, multimodal_fie
             if online:
                 acc = weighting.OnlineTokenWeights(G, alpha=self.args.alpha, scheme=self.args.weighting_scheme,
                                                    temperature=self.temperature, inverse_reading=self.args.inverse_reading)
-                processors.append(weighting.OnlineWeightsProcessor(acc, self.eos_token_ids, self._tokenizer.pad_token_id))
+                processors.append(weighting.OnlineWeightsProcessor(acc, self.mask_eos_token_ids, self._tokenizer.pad_token_id))
             processors.append(SuppressTokensLogitsProcessor(self.suppress_token_ids, device=device))
             with (torch.random.fork_rng(devices=[device] if device.type == "cuda" else []) if seeded
                   else contextlib.nullcontext()):
                 if seeded: torch.manual_seed(self.group_seed(mode, s // G))
                 out = unwrapped.generate(**inputs, generation_config=config, logits_processor=processors)
             ids = out[:, inputs["input_ids"].size(1):]
-            mask = weighting.completion_mask(ids, self.eos_token_ids)
+            mask = weighting.completion_mask(ids, self.mask_eos_token_ids)
             if online:
                 w = acc.weights(mask, token_ids=ids)
                 weights += [w[i, :int(mask[i].sum())].cpu() for i in range(len(ids))]
@@ -471,7 +502,7 @@ def _compute_loss(self:TWGRPOTrainer, model, inputs):
 
 @patch
 def twgrpo_step_loss(self:TWGRPOTrainer, model, inputs) -> torch.Tensor:
-    "The TW-GRPO loss of one micro-batch (the reference's aggregation), and its metrics."
+    "The loss of one micro-batch with the reference's aggregations (token mean, or the GRPO baseline's sequence mean), and its metrics."
     mode = "train" if self.model.training else "eval"
     if "importance_sampling_ratio" in inputs:
         raise NotImplementedError("aggregation='twgrpo' does not apply vLLM's importance-sampling correction: use aggregation='trl'")
@@ -487,7 +518,8 @@ def twgrpo_step_loss(self:TWGRPOTrainer, model, inputs) -> torch.Tensor:
                                        with_grad=True)
         self.log_weights(mode, weights.detach(), mask)
     loss, _ = twgrpo_loss(logps, inputs["advantages"], mask, weights, inputs.get("old_per_token_logps"),
-                          self.epsilon_low, self.epsilon_high, self.beta, inputs.get("ref_per_token_logps"))
+                          self.epsilon_low, self.epsilon_high, self.beta, inputs.get("ref_per_token_logps"),
+                          aggregation="sequence" if self.args.aggregation == "sequence_mean" else "token")
     if mode == "train": loss = loss / getattr(self, "current_gradient_accumulation_steps", self.args.gradient_accumulation_steps)
     m = mask.float()
     def mean(x):
@@ -515,111 +547,38 @@ def _prepare_inputs(self:TWGRPOTrainer, generation_batch):
         self._buffered_inputs = [unsplit_pixel_values_by_grid(b) for b in split_tensor_dict(batch, self.args.steps_per_generation)]
     return self._buffered_inputs[self._step % self.args.steps_per_generation]
 
-# %% ../nbs/07_trainer.ipynb #e9b3b70c
-def records_to_rows(records:list[dict], # unified records (`twgrpo.data`)
-                    settings=None, # `twgrpo.video.VideoSettings` written into each video item
-                    prompt_kind:str="paper", # a key of `twgrpo.data.PROMPTS`
-                    video_root=None, # data root the records' video paths are relative to
-                   ) -> list[dict]:
-    "TRL rows (`prompt`, `solution`, `problem_type`, `id`); every video file must exist, or it stops naming the records."
-    from twgrpo import data
-    if prompt_kind not in data.PROMPTS: raise ValueError(f"prompt_kind={prompt_kind!r}; known: {', '.join(data.PROMPTS)}")
-    build, rows, missing = data.PROMPTS[prompt_kind], [], []
-    for rec in records:
-        prompt = build(rec, settings, video_root=video_root)
-        missing += [(rec["id"], v["video"]) for v in _video_items(prompt)
-                    if isinstance(v["video"], str) and not Path(v["video"]).is_file()]
-        rows.append(dict(prompt=prompt, solution=data.record_solution(rec), problem_type=rec["problem_type"], id=str(rec["id"])))
-    if missing:
-        shown = "; ".join(f"record {i!r}: {p}" for i, p in missing[:5]) + (f"; ... ({len(missing)} in all)" if len(missing) > 5 else "")
-        raise data.DataError(f"{len(missing)} record(s) have no video file: {shown}. Fix video_root (--video_root) or "
-                             "the records' video paths (layout: data/README.md), or drop those records.", "missing_video")
-    return rows
+# %% ../nbs/07_trainer.ipynb #2ccb2972
+def checkpoint_names(model) -> dict[str, str]:
+    "The name `save_pretrained` writes each tensor of `model.state_dict()` under -> its name in the module."
+    from transformers.core_model_loading import revert_weight_conversion
+    own = model.state_dict()
+    by_id = {id(v): k for k, v in own.items()}
+    return {saved: by_id[id(t)] for saved, t in revert_weight_conversion(model, dict(own)).items() if id(t) in by_id}
 
-def build_train_dataset(records:list[dict], settings=None, prompt_kind:str="paper", video_root=None):
-    "A `datasets.Dataset` of `records_to_rows`: videos stay paths, decoded by the trainer (with its frame cache)."
-    from datasets import Dataset
-    return Dataset.from_list(records_to_rows(records, settings, prompt_kind, video_root))
+@patch
+def _load_from_checkpoint(self:TWGRPOTrainer, resume_from_checkpoint, model=None):
+    "transformers 5.24 private method: the weights of a checkpoint, under the names `save_pretrained` gave them; all or an error."
+    model = self.model if model is None else model
+    files = sorted(Path(resume_from_checkpoint).glob("model*.safetensors"))
+    if is_peft_model(model) or self.is_fsdp_enabled or not files:
+        return super(TWGRPOTrainer, self)._load_from_checkpoint(resume_from_checkpoint, model)
+    from safetensors.torch import load_file
+    names, state = checkpoint_names(model), {}
+    for f in files: state.update({names.get(k, k): v for k, v in load_file(f, device="cpu").items()})
+    result = model.load_state_dict(state, strict=False)
+    params = dict(model.named_parameters())
+    missing = [k for k in result.missing_keys if k in params]
+    if missing or result.unexpected_keys:
+        raise ValueError(f"resume_from_checkpoint={resume_from_checkpoint}: the checkpoint does not fit this model "
+                         f"({len(missing)} parameters missing, e.g. {missing[:2]}; {len(result.unexpected_keys)} unexpected "
+                         f"tensors, e.g. {result.unexpected_keys[:2]})")
 
-# %% ../nbs/07_trainer.ipynb #ee261789
-def _build_once(target:Path, build):
-    "Run `build(tmp_dir)` into a temporary sibling and rename it to `target`, unless `target` exists (race-safe)."
-    if target.exists(): return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
-    try:
-        build(tmp)
-        try: tmp.rename(target)
-        except OSError:
-            if not target.exists(): raise
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return target
+# %% ../nbs/07_trainer.ipynb #76c6f6bd
+_MOVED = ("records_to_rows", "build_train_dataset", "synthetic_dataset", "load_train_records", "resolve_model_path", "train_main")
 
-def synthetic_dataset(kind:str, # 'clevrer' or 'colours'
-                      n:int=8, # videos
-                      seed:int=0,
-                      cache_dir=None, # root; `twgrpo.tiny_model.default_cache_dir()` when None
-                     ) -> tuple[Path, Path, str]:
-    "Build (once, in the cache) a synthetic set; returns (question file, video root, format)."
-    from twgrpo import synthetic
-    from twgrpo.tiny_model import default_cache_dir
-    root = Path(cache_dir) if cache_dir is not None else default_cache_dir() / "synthetic"
-    if kind == "clevrer":
-        d = _build_once(root / f"clevrer-n{n}-s{seed}", lambda t: synthetic.make_clevrer_like(t / "CLEVRER", n, seed=seed, size=(224, 160)))
-        return d / "CLEVRER" / "train.json", d, "clevrer"
-    if kind in ("colours", "colors"):
-        d = _build_once(root / f"colours-n{n}-s{seed}", lambda t: synthetic.make_colour_toy(t, n, seed=seed))
-        return d / "colour_toy.json", d, None
-    raise ValueError(f"unknown synthetic dataset {kind!r}: use synthetic:clevrer or synthetic:colours")
-
-def load_train_records(script:TWGRPOScriptArguments) -> tuple[list[dict], Path]:
-    "The records a run trains on (loaded, filtered, shuffled, cut, optionally inverted), and their video root."
-    from twgrpo import data
-    if script.dataset.startswith("synthetic:"):
-        path, root, fmt = synthetic_dataset(script.dataset.split(":", 1)[1], script.synthetic_videos)
-    else:
-        path, fmt = Path(script.dataset), script.dataset_format
-        root = Path(script.video_root) if script.video_root else path.parent
-    opts = {}
-    if script.categories and (fmt or data.detect_format(path)) == "clevrer": opts["question_types"] = script.categories
-    records = data.load_benchmark(path, fmt, video_root=root, **opts)
-    if script.categories: records = [r for r in records if r["category"] in script.categories]
-    if script.shuffle_seed is not None: random.Random(script.shuffle_seed).shuffle(records)
-    if script.max_records is not None: records = records[:script.max_records]
-    if script.qai:
-        from twgrpo.qa_inverse import apply_qai
-        records, report = apply_qai(records, p=script.qai_p, seed=script.qai_seed)
-        print(report, file=sys.stderr)
-    if not records: raise data.DataError(f"{path}: no records left after filtering (categories={script.categories})", "empty")
-    return records, root
-
-# %% ../nbs/07_trainer.ipynb #9d6e74f3
-def resolve_model_path(name:str) -> str:
-    "A model path or hub id; 'tiny' is `twgrpo.tiny_model`'s cached tiny Qwen2.5-VL."
-    if name == "tiny":
-        from twgrpo.tiny_model import tiny_model_path
-        return str(tiny_model_path())
-    return name
-
-def train_main(argv:list[str]|None=None, # arguments after `twgrpo train`
-              ) -> int:
-    "`twgrpo train --config FILE_OR_PRESET [--field value ...]`; runs under `accelerate launch` too."
-    from trl import get_peft_config
-    try:
-        script, config, model_args = parse_train_args(argv)
-        if not model_args.model_name_or_path: raise ValueError("no model: set model_name_or_path (e.g. 'tiny' or Qwen/Qwen2.5-VL-7B-Instruct)")
-        with config.main_process_first(desc="data and model files"):
-            model = resolve_model_path(model_args.model_name_or_path)
-            records, root = load_train_records(script)
-            dataset = build_train_dataset(records, config.video_settings(), script.prompt_kind, root)
-    except (ValueError, FileNotFoundError) as e:  # includes twgrpo.data.DataError and twgrpo.video.VideoError
-        print(f"twgrpo train: error: {e}", file=sys.stderr)
-        return 2
-    config.model_init_kwargs = {**(config.model_init_kwargs or {}), "dtype": model_args.dtype,
-                                **({"attn_implementation": model_args.attn_implementation} if model_args.attn_implementation else {})}
-    trainer = TWGRPOTrainer(model, script.reward_funcs, config, train_dataset=dataset, peft_config=get_peft_config(model_args))
-    resume = config.resume_from_checkpoint
-    if isinstance(resume, str) and resume.lower() in ("true", "last"): resume = True
-    trainer.train(resume_from_checkpoint=resume)
-    trainer.save_model(config.output_dir)
-    return 0
+def __getattr__(name):
+    if name in _MOVED:
+        warnings.warn(f"twgrpo.trainer.{name} moved to twgrpo.train.{name}", DeprecationWarning, stacklevel=2)
+        from twgrpo import train
+        return getattr(train, name)
+    raise AttributeError(f"module 'twgrpo.trainer' has no attribute {name!r}")
