@@ -220,6 +220,11 @@ class TWGRPOScriptArguments:
     qai_p: float = field(default=0.5, metadata={"help": "Probability of inverting each record QAI can invert."})
     qai_seed: int = field(default=0, metadata={"help": "Seed of the QAI draws."})
     synthetic_videos: int = field(default=8, metadata={"help": "Videos in a synthetic dataset."})
+    check_videos: bool = field(default=True, metadata={"help": "Decode every training video once before the first "
+        "step (in parallel threads, through `frame_cache_dir` when set) and stop with the list of records whose video "
+        "is missing or unreadable."})
+    skip_bad_videos: bool = field(default=False, metadata={"help": "With `check_videos`: leave records with a bad "
+        "video out of the run (counted and named on stderr) instead of stopping."})
 
     def __post_init__(self):
         from twgrpo.rewards import REWARD_FUNCS

@@ -13,8 +13,8 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['ANSWER_TEMPLATES', 'QUIET_WARNINGS', 'ALPHA_MAX', 'NUMERIC_FIELDS', 'select_records', 'filter_answer_count',
            'reference_train_prompt', 'prompt_builders', 'records_to_rows', 'build_train_dataset', 'synthetic_dataset',
-           'load_train_records', 'shipped_presets', 'short_help', 'record_run', 'lock_output_dir', 'quiet_training',
-           'check_number', 'check_settings', 'raw_settings', 'resolve_model_path', 'train_main']
+           'load_train_records', 'check_train_videos', 'shipped_presets', 'short_help', 'record_run', 'lock_output_dir',
+           'quiet_training', 'check_number', 'check_settings', 'raw_settings', 'resolve_model_path', 'train_main']
 
 # %% ../nbs/07a_train.ipynb #e34c5e22
 def select_records(records:list, # records, in file order
@@ -131,7 +131,7 @@ def load_train_records(script:TWGRPOScriptArguments) -> tuple[list[dict], Path]:
         path, root, fmt = synthetic_dataset(script.dataset.split(":", 1)[1], script.synthetic_videos)
     else:
         path, fmt = Path(script.dataset), script.dataset_format
-        root = Path(script.video_root) if script.video_root else path.parent
+        root = data.video_root_for(path, script.video_root)  # the rule `twgrpo eval run` applies too
     opts = {}
     if script.categories and (fmt or data.detect_format(path)) == "clevrer": opts["question_types"] = script.categories
     records = data.load_benchmark(path, fmt, video_root=root, **opts)
@@ -145,6 +145,27 @@ def load_train_records(script:TWGRPOScriptArguments) -> tuple[list[dict], Path]:
     if not records: raise data.DataError(f"{path}: no records left after filtering (categories={script.categories}, "
                                          f"answer_count={script.answer_count})", "empty")
     return records, root
+
+# %% ../nbs/07a_train.ipynb #da33d631
+def check_train_videos(records:list[dict], # the run's records (`load_train_records`)
+                       video_root, # their data root
+                       config=None, # the run's `TWGRPOConfig` (frame settings, `frame_cache_dir`); defaults when None
+                       skip:bool=False, # leave bad records out (counted on stderr) instead of stopping
+                      ) -> list[dict]:
+    "The records whose video decodes; stop naming the others (`DataError`) unless `skip`."
+    from twgrpo import data
+    from twgrpo.video import FrameCache, VideoSettings, preflight_videos
+    settings = config.video_settings() if config is not None else VideoSettings()
+    cache = FrameCache(config.frame_cache_dir) if config is not None and config.frame_cache_dir else False
+    bad = preflight_videos(records, settings, video_root=video_root, cache=cache)
+    if not bad: return records
+    shown = "; ".join(map(str, bad[:5])) + (f"; ... ({len(bad)} in all)" if len(bad) > 5 else "")
+    if not skip:
+        raise data.DataError(f"{len(bad)} of {len(records)} training record(s) have a bad video: {shown}. Fix or "
+                             "remove them, or pass --skip_bad_videos to train without them.", "bad_video")
+    gone = {b.id for b in bad}
+    print(f"twgrpo train: skipped {len(bad)} of {len(records)} record(s) with a bad video: {shown}", file=sys.stderr)
+    return [r for r in records if str(r["id"]) not in gone]
 
 # %% ../nbs/07a_train.ipynb #503ed4bf
 def _config_source_fields(cls_name:str) -> list[tuple[str, str, str]]:
@@ -386,7 +407,7 @@ def train_main(argv:list[str]|None=None, # arguments after `twgrpo train`
         with config.main_process_first(desc="data and model files"):
             model = resolve_model_path(model_args.model_name_or_path)
             records, root = load_train_records(script)
-            # (the check of the training set's videos, decoding each once before the first step, goes here)
+            if script.check_videos: records = check_train_videos(records, root, config, script.skip_bad_videos)
             dataset = build_train_dataset(records, config.video_settings(), script.prompt_kind, root)
         lock = lock_output_dir(config.output_dir)
     except (ValueError, FileNotFoundError) as e:  # includes twgrpo.data.DataError and twgrpo.video.VideoError

@@ -113,4 +113,8 @@ CASES = [
     cli("resume-wrong-path", ["--resume_from_checkpoint", "{tmp}/nope"], "resume_from_checkpoint={tmp}/nope", "no such folder"),
     Case(id="config/resume-no-trainer-state", argv=BASE + ["--resume_from_checkpoint", "{tmp}/ck"], files={"ck/model.safetensors": b""},
          names=("resume_from_checkpoint={tmp}/ck", "trainer_state.json")),
+    Case(id="config/train-video-undecodable", argv=BASE + ["--dataset", "{tmp}/r.jsonl"],
+         files={"r.jsonl": '{"id": "q1", "video": "clip.mp4", "start": null, "end": null, "question": "Which colours appear?", "options": ["red", "green"], "answer": "A", "problem_type": "multiple choice", "source": "toy", "category": "counterfactual", "meta": {}}\n', "clip.mp4": b"not a video"}, names=("record 'q1'", "clip.mp4", "--skip_bad_videos"), slow=True),
+    Case(id="config/train-video-empty-file", argv=BASE + ["--dataset", "{tmp}/r.jsonl"],
+         files={"r.jsonl": '{"id": "q1", "video": "clip.mp4", "start": null, "end": null, "question": "Which colours appear?", "options": ["red", "green"], "answer": "A", "problem_type": "multiple choice", "source": "toy", "category": "counterfactual", "meta": {}}\n', "clip.mp4": b""}, names=("record 'q1'", "clip.mp4"), slow=True),
 ]
