@@ -74,7 +74,7 @@ def demo_plots(out:Path, # the demo folder: train/ holds the trainer's logs
 
 # %% ../nbs/09_demo.ipynb #ada7a8c0
 def run_demo(out_dir="runs/demo", # where the run, the plots and summary.json go (created)
-             steps:int=40, # TW-GRPO steps
+             steps:int=20, # TW-GRPO steps
              seed:int=0, # RL seed (sampling, data order)
              n_test:int=256, # held-out videos scored before and after
              threads:int=1, # torch threads
@@ -130,7 +130,7 @@ def demo_main(argv:list[str]|None=None) -> int:
     p = argparse.ArgumentParser(prog="twgrpo demo", description="Offline demo: the shipped colour-toy warm start "
                                 "learns with TW-GRPO on a CPU (nothing is downloaded).")
     p.add_argument("--out", default="runs/demo", help="output folder (default: ./runs/demo)")
-    p.add_argument("--steps", type=int, default=40, help="TW-GRPO steps (default: 40)")
+    p.add_argument("--steps", type=int, default=20, help="TW-GRPO steps (default: 20)")
     p.add_argument("--videos", type=int, default=256, help="held-out videos scored before and after (default: 256)")
     p.add_argument("--seed", type=int, default=0, help="RL seed (default: 0)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")

@@ -20,9 +20,9 @@ __all__ = ['TOY_SPLITS', 'TOY_SIZE', 'TOY_BACKGROUND', 'MAX_COMPLETION', 'WARM_S
            'answer_subsets', 'constant_scores', 'text_only_baselines', 'toy_accuracy', 'completion_target', 'sft_batch',
            'supervised_warm_start', 'sha256_dir', 'warm_start_scores', 'build_warm_start', 'warm_start_path',
            'warm_start_record', 'load_warm_start', 'Arm', 'rl_config', 'ExperimentError', 'weight_positions',
-           'answer_kinds', 'run_key', 'train_arm', 'run_one', 'run_grid', 'load_results', 'collect', 'sign_test',
-           'mean_ci', 'arm_summary', 'paired_differences', 'summary_table', 'curves', 'plot_curves', 'plot_arms',
-           'writable_dir', 'arms_from_file', 'experiment_main']
+           'answer_kinds', 'run_key', 'train_arm', 'run_one', 'run_grid', 'grid_sessions', 'load_results', 'collect',
+           'sign_test', 'mean_ci', 'arm_summary', 'paired_differences', 'summary_table', 'curves', 'plot_curves',
+           'plot_arms', 'writable_dir', 'arms_from_file', 'experiment_main']
 
 # %% ../nbs/08b_experiments.ipynb #240b2892
 TOY_SPLITS = {"train": 0, "val": 1, "test": 2}  # split -> offset of its seed: items of split s come from seed 1000 * seed + offset
@@ -334,7 +334,7 @@ class Arm:
     overrides:dict=field(default_factory=dict) # `TWGRPOConfig` fields, plus `reward_funcs` (names of `twgrpo.rewards.REWARD_FUNCS`)
     note:str="" # what the arm is, in a few words
 
-RL_DEFAULTS = dict(reward_funcs=["soft_accuracy", "format"], max_steps=40, per_device_train_batch_size=64,
+RL_DEFAULTS = dict(reward_funcs=["soft_accuracy", "format"], max_steps=20, per_device_train_batch_size=64,
                    num_generations=8, max_completion_length=MAX_COMPLETION, temperature=1.0, learning_rate=2e-4,
                    beta=0.0, freeze_vision=True, weights_log_groups=-1)
 
@@ -539,12 +539,20 @@ def run_grid(out_dir, # the grid folder (results/, work/, grid.json)
     arms, seeds, out = _arms(arms), [int(s) for s in seeds], Path(out_dir)
     if not seeds: raise ValueError("no seeds to run")
     for a in arms: rl_config(a, seeds[0], out / "work" / "check", run_kwargs.get("defaults"))
-    _write_json(out / "grid.json", dict(arms=[dict(name=a.name, overrides=a.overrides, note=a.note) for a in arms], seeds=seeds,
-                                        jobs=jobs, run_kwargs={k: v for k, v in run_kwargs.items()}))
+    grid_file = out / "grid.json"
+    sessions = json.loads(grid_file.read_text()).get("sessions", []) if grid_file.is_file() else []
+    todo = [(a, s) for s in seeds for a in arms]
+    found = sum((out / "results" / a.name / f"seed{s}.json").exists() for a, s in todo)
+    session = dict(start=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"), end=None, runs=len(todo),
+                   already_done=found, jobs=jobs, threads=run_kwargs.get("threads", 1), load_before=_load(), cores=os.cpu_count())
+    def write_grid():
+        _write_json(grid_file, dict(arms=[dict(name=a.name, overrides=a.overrides, note=a.note) for a in arms], seeds=seeds,
+                                    run_kwargs=run_kwargs, sessions=sessions + [session]))
+    write_grid()
     data_seed = run_kwargs.get("data_seed", 0)
     toy_records("train", run_kwargs.get("n_train", TOY_SIZES["n_train"]), data_seed)  # rendered once, before any worker starts
     toy_records("test", run_kwargs.get("n_test", TOY_SIZES["n_test"]), data_seed)
-    todo = [(a, s) for s in seeds for a in arms]
+    t0 = time.perf_counter()
     with tqdm(total=len(todo), desc="grid", unit="run", disable=not progress, dynamic_ncols=True) as bar:
         def done(r):
             bar.update(1)
@@ -558,7 +566,15 @@ def run_grid(out_dir, # the grid folder (results/, work/, grid.json)
             from concurrent.futures import ProcessPoolExecutor, as_completed
             with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
                 for f in as_completed([pool.submit(run_one, a, s, out, **run_kwargs) for a, s in todo]): done(f.result())
+    session.update(end=datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+                   wall_s=round(time.perf_counter() - t0, 1), load_after=_load())
+    write_grid()
     return collect(out)
+
+def grid_sessions(out_dir) -> pd.DataFrame:
+    "The sessions that ran a grid (`grid.json`): start, end, wall time, runs asked for and already done, jobs, threads, load average."
+    import pandas as pd
+    return pd.DataFrame(json.loads((Path(out_dir) / "grid.json").read_text()).get("sessions", []))
 
 def load_results(out_dir) -> list[dict]:
     "Every result file of a grid folder (`results/<arm>/seed<seed>.json`)."
@@ -750,7 +766,7 @@ def _experiment_parser():
     r.add_argument("--arms-file", default=None, help="YAML file {name: {TWGRPOConfig field: value, reward_funcs: [...]}}")
     r.add_argument("--seeds", type=_positive("--seeds"), default=8, help="seeds per arm (default 8)")
     r.add_argument("--first-seed", type=int, default=0, help="seeds are first-seed .. first-seed + seeds - 1")
-    r.add_argument("--steps", type=_positive("--steps"), default=RL_DEFAULTS["max_steps"], help="RL steps per run (default 40)")
+    r.add_argument("--steps", type=_positive("--steps"), default=RL_DEFAULTS["max_steps"], help=f"RL steps per run (default {RL_DEFAULTS['max_steps']})")
     r.add_argument("--n-train", type=_positive("--n-train"), default=TOY_SIZES["n_train"], help="training items (default 1024)")
     r.add_argument("--n-test", type=_positive("--n-test"), default=TOY_SIZES["n_test"], help="held-out items scored (default 256)")
     r.add_argument("--threads", type=_positive("--threads"), default=1, help="torch threads (default 1: on a shared CPU, more threads than free cores is several times slower)")
@@ -824,10 +840,10 @@ def experiment_main(argv:list[str]|None=None) -> int:
         prompts = defaults["per_device_train_batch_size"] // defaults["num_generations"]
         if a.n_train < prompts: raise ExperimentError(f"--n-train {a.n_train}: each step draws {prompts} prompts; use at least {prompts}")
         seeds = range(a.first_seed, a.first_seed + a.seeds)
+        out = writable_dir(a.out)
         for arm in arms:
             try: rl_config(arm, seeds[0], Path(tempfile.gettempdir()) / "twgrpo-check", defaults)
             except (ValueError, TypeError) as e: raise ExperimentError(str(e)) from None
-        out = writable_dir(a.out)
         print(f"{len(arms)} arms x {len(seeds)} seeds = {len(arms) * len(seeds)} runs of {a.steps} steps into {out} "
               f"(held-out items: {a.n_test}; warm start: {warm})", file=sys.stderr)
         table = run_grid(out, arms, seeds, jobs=a.jobs, warm_start=warm, defaults=defaults, n_train=a.n_train, n_test=a.n_test,
