@@ -10,7 +10,7 @@ import argparse, json, os, sys, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DEMO_ARM', 'demo_plots', 'run_demo', 'demo_main']
+__all__ = ['DEMO_ARM', 'demo_plots', 'reading', 'run_demo', 'demo_main']
 
 # %% ../nbs/09_demo.ipynb #bfa38d91
 DEMO_ARM = "twgrpo"  # the arm of `twgrpo.experiments.ARMS` the demo trains
@@ -72,6 +72,18 @@ def demo_plots(out:Path, # the demo folder: train/ holds the trainer's logs
     fig.savefig(paths["accuracy"], dpi=120); plt.close(fig)
     return {k: str(v) for k, v in paths.items()}
 
+# %% ../nbs/09_demo.ipynb #d34ccd88
+def reading(before:dict, after:dict, blank:dict, best_constant:dict) -> str:
+    "One line on how to read the demo's numbers: what moved, whether soft and strict agree, what the blank frames say."
+    ds, dt = after["soft"] - before["soft"], after["strict"] - before["strict"]
+    parts = [f"read: soft accuracy {'rose' if ds > 0 else 'did not rise'} ({ds:+.3f}) on this one seed"]
+    if ds > 0 and dt < 0: parts.append(f"strict fell ({dt:+.3f}): the soft reward pays for naming a subset of the colours (hedging)")
+    elif dt > 0: parts.append(f"strict rose too ({dt:+.3f})")
+    gap = blank["soft"] - best_constant["soft"]
+    parts.append(f"blank frames score {'near' if abs(gap) <= 0.05 else ('above' if gap > 0 else 'below')} the best constant answer "
+                 f"({gap:+.3f}){': the answers come from the video' if gap <= 0.05 else ': the model answers partly without the video'}")
+    return "; ".join(parts)
+
 # %% ../nbs/09_demo.ipynb #ada7a8c0
 def run_demo(out_dir="runs/demo", # where the run, the plots and summary.json go (created)
              steps:int=20, # TW-GRPO steps
@@ -113,6 +125,7 @@ def run_demo(out_dir="runs/demo", # where the run, the plots and summary.json go
     wp = ex.weight_positions(out / "train")
     log(f"[4/5] after {steps} steps ({t_rl:.0f} s): held-out soft {_interval(after, 'soft')}, strict "
         f"{_interval(after, 'strict')}; blank frames soft {blank['soft']:.3f}, strict {blank['strict']:.3f}")
+    log("      " + reading(before, after, blank, bc))
     plots = demo_plots(out, before, after, blank, bc)
     summary = dict(before=before, after=after, blank_frames=blank, best_constant=bc, chance=ch,
                    soft_gain=after["soft"] - before["soft"], strict_gain=after["strict"] - before["strict"],
