@@ -223,6 +223,13 @@ def warm_start_scores(model, processor, # a toy model and its processor
                 **text_only_baselines(toy_records("train", n_train, seed), test))
 
 # %% ../nbs/08b_experiments.ipynb #88b6e7e4
+def _rebuild_note(rec:dict) -> str:
+    c = rec.get("rebuild_check")
+    if not c: return ""
+    same = "byte for byte the same weights" if c.get("identical_bytes") else f"other weights (sha {c.get('weights_sha')})"
+    return (f" On the same machine, `{c['command']}` ({c['date'][:10]}, {c['seconds']:.0f} s) rebuilt {same}, with the same"
+            " held-out scores.")
+
 def _readme(rec:dict) -> str:
     h, b, c, ch = rec["held_out"], rec["blank_frames"], rec["best_constant"], rec["chance"]
     ci = lambda k: f" [{h[k + '_ci95'][0]:.3f}, {h[k + '_ci95'][1]:.3f}]" if k + "_ci95" in h else ""
@@ -242,8 +249,8 @@ twgrpo experiment warm-start --out NEW_FOLDER --seed {rec['seed']} --threads {re
 ```
 
 That is `twgrpo.experiments.build_warm_start(NEW_FOLDER, seed={rec['seed']}, max_steps={rec['max_steps']}, target_soft={rec['target_soft']},
-eval_every={rec['eval_every']}, batch_size={rec['batch_size']}, lr={rec['lr']}, threads={rec['threads']})`; these weights were built by
-`{rec['command']}`. The supervised phase is chaotic: on another machine, thread count or library version the floats
+eval_every={rec['eval_every']}, batch_size={rec['batch_size']}, lr={rec['lr']}, threads={rec['threads']})`; the build of these weights is recorded as
+`{rec['command']}`.{_rebuild_note(rec)} The supervised phase is chaotic: on another machine, thread count or library version the floats
 differ after a few hundred steps, and a rebuild stops at another step with other scores. These weights are the ones
 the stored results of the project were made with.
 
