@@ -8,6 +8,8 @@ import pytest
 from twgrpo import experiments as ex
 
 # The learning test: the quick variant of the ablation grid. Fixed seeds; RL settings of the grid but fewer steps.
+# Seed 0 is the shipped seed (the demo's). Not every seed learns this fast: watched step by step on 64 held-out items,
+# TW-GRPO seed 1 fell below the warm start within 4 steps; comparisons between methods come from the grid, not this test.
 STEPS, N_TRAIN, N_TEST, SEED = 12, 1024, 64, 0
 
 
