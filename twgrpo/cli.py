@@ -21,6 +21,7 @@ COMMANDS = {  # name -> (module, function taking argv and returning an exit code
     "predict": ("twgrpo.evaluate", "predict_main", "answer one question about one video"),
     "data":    ("twgrpo.data",     "data_main",    "convert benchmark files to unified JSONL records; print dataset statistics"),
     "demo":    ("twgrpo.demo",     "demo_main",    "the offline end-to-end demo on the synthetic set and the tiny model"),
+    "experiment": ("twgrpo.experiments", "experiment_main", "arms x seeds grids on the colour toy from the shipped warm start; tables with intervals"),
     "configs": ("twgrpo.cli",      "configs_main", "list the YAML configs shipped in the package, or print the path of one"),
 }
 
