@@ -123,12 +123,11 @@ def test_reference_table_is_complete():
 
 
 def test_short_help_is_short_fast_and_light():
-    "`twgrpo train --help` names --config and the presets, fits two screens, answers in < 2 s without torch or TRL."
-    t0 = time.perf_counter()
+    "`twgrpo train --help` names --config and the presets, fits two screens, and imports neither torch nor TRL."
     r = subprocess.run([str(BIN / "twgrpo"), "train", "--help"], capture_output=True, text=True, timeout=60)
-    secs = time.perf_counter() - t0
     assert r.returncode == 0 and "--config" in r.stdout and all(f"  {n} " in r.stdout for n in ARMS)
-    assert len(r.stdout.splitlines()) < 100 and "--help-all" in r.stdout and secs < 2, secs
+    assert len(r.stdout.splitlines()) < 100 and "--help-all" in r.stdout
+    # the time itself (< 2 s) is measured by benchmarks/cli_startup.py; what keeps it short is tested here:
     code = "import sys; from twgrpo.train import train_main; train_main(['--help']); print(sorted(m for m in ('torch', 'trl', 'transformers') if m in sys.modules))"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip().endswith("[]"), r.stdout[-200:]
