@@ -162,7 +162,8 @@ def check_train_videos(records:list[dict], # the run's records (`load_train_reco
     shown = "; ".join(map(str, bad[:5])) + (f"; ... ({len(bad)} in all)" if len(bad) > 5 else "")
     if not skip:
         raise data.DataError(f"{len(bad)} of {len(records)} training record(s) have a bad video: {shown}. Fix or "
-                             "remove them, or pass --skip_bad_videos to train without them.", "bad_video")
+                             f"remove them, check the video_root ({video_root}), or pass --skip_bad_videos to train "
+                             "without them.", "bad_video")
     gone = {b.id for b in bad}
     print(f"twgrpo train: skipped {len(bad)} of {len(records)} record(s) with a bad video: {shown}", file=sys.stderr)
     return [r for r in records if str(r["id"]) not in gone]
