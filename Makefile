@@ -31,8 +31,10 @@ check-sync: install
 docs-proc: install
 	$(BIN)/nbdev-proc-nbs > /dev/null
 
+# The run notebooks (nbs/runs/train, evaluate, reproduce) are executed by tests/test_runs.py with papermill, with the
+# parameters that matter (two processes, a failing run, side-by-side protocols), so nbdev-test does not run them twice.
 test-nbs: install
-	$(BIN)/nbdev-test --n-workers 2 --timing
+	$(BIN)/nbdev-test --n-workers 2 --timing --skip-file-re '^([_.]|(train|evaluate|reproduce)\.ipynb$$)'
 
 test-py: install
 	$(BIN)/python -m pytest -q tests
