@@ -367,11 +367,9 @@ def raw_settings(argv:list[str]) -> dict:
 
 # %% ../nbs/07a_train.ipynb #9d6e74f3
 def resolve_model_path(name:str) -> str:
-    "A model path or hub id; 'tiny' is `twgrpo.tiny_model`'s cached tiny Qwen2.5-VL."
-    if name == "tiny":
-        from twgrpo.tiny_model import tiny_model_path
-        return str(tiny_model_path())
-    return name
+    "A model path or hub id; a tiny name ('tiny', 'tiny-qwen3-vl', 'tiny-qwen2-vl', ...) is its cached offline model folder."
+    from twgrpo.families import resolve_model_path
+    return resolve_model_path(name)
 
 def _precheck(argv:list[str]):
     "The checks that need no TRL: --config's value, its file, its YAML, the numeric settings (a fast one-line error)."
