@@ -222,7 +222,7 @@ class VideoError(ValueError):
 class VideoClip:
     "The sampled, resized frames of one clip and what the model needs to know about their timing."
     frames:np.ndarray # uint8 RGB (T, H, W, 3), already resized; T even
-    fps:float # effective sampling rate of `frames`; Qwen2.5-VL's second_per_grid_ts = 2 / fps
+    fps:float # effective sampling rate of `frames` (Qwen2.5-VL spaces its temporal patches 2 / fps seconds apart)
     indices:np.ndarray # source frame index of each frame
     source_fps:float # frame rate of the file
     total_frames:int # frames in the file
