@@ -61,6 +61,29 @@ def test_arms_differ_from_the_paper_run_where_the_paper_says():
     assert diff("ablation_single_answer", "paper_clevrer_7b") == {"answer_count", "prompt_kind"}
 
 
+def test_qwen3vl_preset_is_the_paper_recipe_in_qwen3_vl_units():
+    "qwen3vl_8b_clevrer: paper_clevrer_7b on Qwen3-VL-8B, the paper's 128-196 tokens per 2 frames at 32-pixel tokens, sampling explicit."
+    from twgrpo.cli import config_files
+    from twgrpo.video import resize_hw
+    name = "qwen3vl_8b_clevrer"
+    diff = {k for k in PRESETS[name].keys() | PRESETS["paper_clevrer_7b"].keys()
+            if PRESETS[name].get(k) != PRESETS["paper_clevrer_7b"].get(k)} - {"output_dir"}
+    assert diff == {"model_name_or_path", "video_min_pixels", "video_max_pixels", "top_k"}
+    script, cfg, model = parse(name)
+    listed = parse(str(config_files()[name]))  # the shipped file: the same run
+    assert (vars(script), model.model_name_or_path) == (vars(listed[0]), listed[2].model_name_or_path) == \
+        (vars(parse("paper_clevrer_7b")[0]), "Qwen/Qwen3-VL-8B-Instruct")
+    assert (cfg.video_fps, cfg.video_min_frames, cfg.video_max_frames, cfg.top_k, cfg.top_p) == (2.0, 4, 16, 0, 1.0)
+    assert (cfg.video_min_pixels, cfg.video_max_pixels) == (128 * 32 * 32, 196 * 32 * 32)
+    paper = parse("paper_clevrer_7b")[1].video_settings().for_family("qwen2_5_vl")
+    ours = cfg.video_settings().for_family("qwen3_vl")
+    for s, unit in ((paper, 28), (ours, 32)):  # merged tokens per 2 frames: the same bounds, 128 to 196
+        assert (s.min_pixels // unit ** 2, s.max_pixels // unit ** 2) == (128, 196)
+    assert resize_hw(320, 480, paper, 10) == (308, 476) and resize_hw(320, 480, ours, 10) == (320, 480)  # CLEVRER: 187 and 150 tokens
+    assert "accelerate/zero2_offload" in PRESET_NOTES[name]["_launch"]  # weight_grad: ZeRO-2, as the paper preset
+    assert "128*32*32" in (ROOT / "configs" / f"{name}.yaml").read_text()
+
+
 def test_learning_rate_at_step_500_is_the_references():
     "The scheduler the Trainer builds from the paper preset: linear over 1,000 steps, so step 500 trains at 5.0e-7 (+-1%)."
     import torch

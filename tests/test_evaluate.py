@@ -126,6 +126,33 @@ def test_tiny_model_end_to_end_metrics_complete(tiny, clevrer, tmp_path):
         _eval(tiny, qfile, tmp_path / "run", video_root=root, max_new_tokens=5)
 
 
+@pytest.mark.parametrize("model,factor", [("tiny-qwen3-vl", 32), ("tiny-qwen2-vl", 28)])
+def test_eval_run_and_predict_with_another_family_then_resume(model, factor, clevrer, tmp_path, capsys):
+    """`twgrpo eval run --model tiny-qwen3-vl` (and Qwen2-VL) on the synthetic set: frames on the family's factor, no
+    second_per_grid_ts recorded (neither family has it); a run cut after its first prediction resumes with the rest,
+    as the uninterrupted run; `twgrpo predict --model` the same family."""
+    from twgrpo.evaluate import predict_main
+    qfile, root, records = clevrer
+    argv = ["run", "--model", model, "--records", str(qfile), "--video_root", str(root), "--settings", "tiny",
+            "--max_new_tokens", "6", "--batch_size", "1", "--n_boot", "20", "--out_dir", str(tmp_path / "run")]
+    assert eval_main(argv) == 0
+    log = tmp_path / "run" / "predictions.jsonl"
+    rows = read_log(log)
+    assert [r["id"] for r in rows] == [str(r["id"]) for r in records] and len(rows) > 1
+    assert all("second_per_grid_ts" not in r for r in rows)
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert metrics["protocol"]["frames"]["image_factor"] == factor
+    log.write_text(log.read_text().splitlines()[0] + "\n")  # as a run killed after its first prediction leaves it
+    assert eval_main(argv) == 0
+    again = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert again["this_session"]["generated"] == len(rows) - 1
+    assert [r["completion"] for r in read_log(log)] == [r["completion"] for r in rows]
+    capsys.readouterr()
+    assert predict_main(["--video", str(records[0]["video"]), "--question", "Which?", "--options", "red", "blue",
+                         "--model", model, "--settings", "tiny", "--max_new_tokens", "6", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["n_tokens"] <= 6
+
+
 def test_missing_video_named_and_skipped_only_when_asked(tiny, clevrer, tmp_path):
     qfile, root, records = clevrer
     broken = [dict(records[0], id="lost-1", video="nowhere/lost.mp4"), *records[1:3]]

@@ -94,6 +94,18 @@ def test_the_command(tmp_path):
     assert (out / "metrics.prev-1.jsonl").read_text().splitlines() == [json.dumps(s) for s in steps]
 
 
+@pytest.mark.parametrize("model,model_type", [("tiny-qwen3-vl", "qwen3_vl"), ("tiny-qwen2-vl", "qwen2_vl")])
+def test_the_command_with_another_family(model, model_type, tmp_path):
+    "`twgrpo train --config tiny_cpu --model_name_or_path tiny-qwen3-vl` (and Qwen2-VL), in-process: 2 steps, a checkpoint, the model."
+    out = tmp_path / "run"
+    assert train_main(["--config", "tiny_cpu", "--model_name_or_path", model, "--max_steps", "2", "--output_dir", str(out),
+                       "--save_strategy", "steps", "--save_steps", "2", "--disable_tqdm", "true"]) == 0
+    assert (out / "checkpoint-2" / "trainer_state.json").is_file() and (out / "model.safetensors").is_file()
+    assert json.loads((out / "config.json").read_text())["model_type"] == model_type
+    steps = [json.loads(l) for l in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [s["step"] for s in steps if "loss" in s] == [1, 2]
+
+
 def test_one_run_at_a_time_per_output_dir(tmp_path):
     held = lock_output_dir(tmp_path)
     with pytest.raises(ValueError, match=f"output_dir={tmp_path} is in use by another twgrpo train run \\(pid {os.getpid()}\\)"):

@@ -119,6 +119,61 @@ def test_online_weights_equal_chunked_and_reference(data, eos_model_dir):
         assert torch.allclose(rows.max(0).values * (rows > 0), rows)
 
 
+# ---- each family: Qwen2.5-VL, Qwen3-VL, Qwen2-VL through the same trainer
+
+EOS_SCALE = {"tiny": 8.0, "tiny-qwen3-vl": 8.0, "tiny-qwen2-vl": 16.0}  # found by trying: lengths 1-12 on each family's random weights
+
+@pytest.fixture(scope="module", params=list(EOS_SCALE))
+def family_eos_dir(request, tmp_path_factory):
+    "Each family's tiny model with its EOS logit raised (completions end at different lengths), saved."
+    from twgrpo.families import family_of, load_model, load_processor, processor_video_kwargs, resolve_model_path
+    path = resolve_model_path(request.param)
+    f, model, processor = family_of(path), load_model(path), load_processor(path)
+    F = f.resize_factor
+    frames = torch.randint(0, 255, (4, 2 * F, 2 * F, 3), dtype=torch.uint8, generator=torch.Generator().manual_seed(0)).numpy()
+    text = processor.apply_chat_template([{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": "Which?"}]}],
+                                         add_generation_prompt=True, tokenize=False)
+    inputs = processor(text=[text], return_tensors="pt", **processor_video_kwargs(f, frames, fps=2.0))
+    with torch.no_grad():
+        h = model.model(**inputs).last_hidden_state[0].mean(0)
+        model.lm_head.weight[processor.tokenizer.eos_token_id] = h * EOS_SCALE[request.param] / h.norm() ** 2
+    out = tmp_path_factory.mktemp(f"eos-{request.param}")
+    model.save_pretrained(out); processor.save_pretrained(out)
+    return out
+
+
+def _unreachable(name, model):
+    "Qwen3-VL's deepstack feature k is added after decoder layer k: the last layer's reaches only the video positions' own logits."
+    import re
+    m = re.search(r"deepstack_merger_list\.(\d+)\.", name)
+    return m is not None and int(m.group(1)) >= model.config.text_config.num_hidden_layers - 1
+
+
+def test_each_family_samples_with_video_weights_online_and_vision_gradients(data, family_eos_dir):
+    """One scored batch per family: the family's class and video tensors, per-row video in generation, no suppressed
+    token sampled, online weights = chunked weights, vision-tower gradients non-zero when trainable and none when frozen."""
+    from twgrpo.families import family_of, is_vision_parameter
+    tr = trainer_for(data, model=str(family_eos_dir), per_device_train_batch_size=8)
+    fam = family_of(family_eos_dir)
+    assert tr.family == fam and type(tr._base_model()).__name__ == fam.model_class and tr.video_keys == fam.video_keys
+    out = scored_batch(tr)
+    assert set(fam.video_keys) <= set(out) and len(out["video_grid_thw"]) == 8 and set(VIDEO_KEYS) - set(fam.video_keys) <= \
+        set(VIDEO_KEYS) - set(out)
+    assert not set(out["completion_ids"][out["completion_mask"].bool()].tolist()) & set(tr.suppress_token_ids)
+    assert len(set(out["completion_mask"].sum(1).tolist())) > 1, "completions should end at different lengths"
+    torch.testing.assert_close(out["token_weights"], tr.rollout_token_weights(out, "chunked"), atol=1e-4, rtol=1e-4)
+    tr.current_gradient_accumulation_steps = 1
+    tr._compute_loss(tr.model, out).backward()
+    vision = {n: p for n, p in tr.model.named_parameters() if is_vision_parameter(n, fam)}
+    reached = {n: p for n, p in vision.items() if not _unreachable(n, tr.model)}
+    assert len(reached) > 10 and all(p.grad is not None and p.grad.abs().sum() > 0 for p in reached.values()), \
+        [n for n, p in reached.items() if p.grad is None or p.grad.abs().sum() == 0]
+    tr.model.zero_grad(set_to_none=True)
+    assert tr.freeze_vision() == len(vision)
+    tr._compute_loss(tr.model, out).backward()
+    assert all(p.grad is None and not p.requires_grad for p in vision.values()) and tr.model.lm_head.weight.grad.abs().sum() > 0
+
+
 def test_twgrpo_loss_by_hand():
     logps = torch.tensor([[-1.0, -2.0, -0.5], [-0.3, -0.7, 0.0]])
     old = logps.clone()

@@ -87,14 +87,18 @@ def test_resize_matches_qwen_smart_resize():
     limits = [(56 * 56, 112 * 112), (4 * 784, 768 * 784), (128 * 784, 196 * 784), (128 * 784, 256 * 784),
               (128 * 784, 128 * 784), (256 * 784, 768 * 784)]
     n = 0
-    for h in sides:
-        for w in sides:
-            for lo, hi in limits:
-                ref = qvp.smart_resize(h, w, factor=28, min_pixels=lo, max_pixels=hi)
-                if min(ref) == 0: continue  # extreme aspect: qwen-vl-utils returns a 0 side, we keep one patch
-                assert resize_hw(h, w, VideoSettings(min_pixels=lo, max_pixels=hi), 16) == ref, (h, w, lo, hi)
-                n += 1
-    assert n > 1000
+    for f in (28, 32):  # Qwen2/2.5-VL (patch 14 x merge 2) and Qwen3-VL (patch 16 x merge 2): limits in that factor's units
+        for h in sides:
+            for w in sides:
+                for lo, hi in limits:
+                    lo, hi = lo * f * f // 784, hi * f * f // 784
+                    ref = qvp.smart_resize(h, w, factor=f, min_pixels=lo, max_pixels=hi)
+                    if min(ref) == 0: continue  # extreme aspect: qwen-vl-utils returns a 0 side, we keep one patch
+                    s = VideoSettings(min_pixels=lo, max_pixels=hi, image_factor=f)
+                    assert resize_hw(h, w, s, 16) == ref, (f, h, w, lo, hi)
+                    if f == 32: assert resize_hw(h, w, VideoSettings(min_pixels=lo, max_pixels=hi), 16, factor=32) == ref
+                    n += 1
+    assert n > 2000
 
 
 def test_clevrer_size():
@@ -356,6 +360,24 @@ def test_processor_batch_of_clips(videos, processor):
     out = processor(text=[TEXT, TEXT], **to_processor_inputs(clips), padding=True, return_tensors="pt")
     assert out["video_grid_thw"].tolist() == [[len(c.frames) // 2, c.frames.shape[1] // 14, c.frames.shape[2] // 14] for c in clips]
     assert out["second_per_grid_ts"].tolist() == pytest.approx([2 / c.fps for c in clips])  # float32 tensor
+
+
+def test_qwen3_vl_clip_through_to_processor_inputs(videos):
+    "A clip read for Qwen3-VL (sides multiples of 32) reaches its processor unresized, with its frames' times in the text."
+    import re
+    from twgrpo.tiny_model import build_tiny_processor
+    p3 = build_tiny_processor(family="qwen3_vl")
+    clip = read_video(videos["clevrer"], PAPER_TRAIN.for_family("qwen3_vl"))
+    assert clip.frames.shape[1] % 32 == 0 and clip.frames.shape[2] % 32 == 0
+    text = p3.apply_chat_template([{"role": "user", "content": [{"type": "video"}, {"type": "text", "text": "Why?"}]}],
+                                  add_generation_prompt=True, tokenize=False)
+    out = p3(text=[text], **to_processor_inputs(clip, "qwen3_vl"), return_tensors="pt")
+    T, H, W, _ = clip.frames.shape
+    assert out["video_grid_thw"].tolist() == [[T // 2, H // 16, W // 16]] and "second_per_grid_ts" not in out
+    stamps = [float(t) for t in re.findall(r"<([\d.]+) seconds>", p3.tokenizer.decode(out["input_ids"][0]))]
+    t = clip.timestamps
+    assert stamps == [float(f"{(t[i] + t[i + 1]) / 2:.1f}") for i in range(0, T, 2)]
+    with pytest.raises(ValueError, match="multiples of 32"): to_processor_inputs(read_video(videos["clevrer"], PAPER_TRAIN), "qwen3_vl")
 
 
 def test_fps_keyword_alone_is_ignored_by_the_processor(videos, processor):

@@ -281,6 +281,8 @@ PRESETS = {
     "ablation_alpha0": _arm(_PAPER, alpha=0.0, allow_inverse_weights=True, output_dir="runs/ablation_alpha0"),
     "ablation_single_answer": _arm(_PAPER, answer_count="single", prompt_kind="paper_single",
                                    output_dir="runs/ablation_single_answer"),
+    "qwen3vl_8b_clevrer": _arm(_PAPER, model_name_or_path="Qwen/Qwen3-VL-8B-Instruct", video_min_pixels=128 * 32 * 32,
+                               video_max_pixels=196 * 32 * 32, top_k=0, top_p=1.0, output_dir="runs/qwen3vl_8b_clevrer"),
     "tiny_cpu": {
         "model_name_or_path": "tiny", "dtype": "float32",
         "dataset": "synthetic:clevrer", "synthetic_videos": 4, "categories": ["counterfactual"], "shuffle_seed": 42,
@@ -373,6 +375,17 @@ PRESET_NOTES = {
         "_title": "Ablation 'trained on single-answer questions only': TW-GRPO on the single-answer questions of the same file, with the reference's single-answer prompt.",
         "answer_count": "--question_type single: answers without a comma, filtered before the 2,000 are drawn",
         "prompt_kind": "'... final answer (select one letter) in <answer> </answer> tags.'",
+    },
+    "qwen3vl_8b_clevrer": {
+        **PRESET_NOTES_PAPER, "_launch": _LAUNCH.format(cfg="zero2_offload", name="qwen3vl_8b_clevrer"),
+        "_title": "The TW-GRPO recipe of paper_clevrer_7b on Qwen3-VL-8B: the same data, rewards, weights, loss and schedule; frames in Qwen3-VL's units. Not a run of the paper.",
+        "model_name_or_path": "Qwen3-VL (patch 16 x merge 2: frame sides are multiples of 32; times as text timestamps)",
+        "video_min_pixels": "128*32*32: the paper's per-frame budget in merged tokens, 128 per 2 frames (Qwen2.5-VL: 128*28*28) ...",
+        "video_max_pixels": "... to 196*32*32 = 196 tokens per 2 frames (paper: 196*28*28); a merged token covers 32 x 32 px here",
+        "top_k": "0: no top-k; explicit, so the checkpoint's generation_config.json does not pick it (the paper's 50 was a transformers 4.50 default)",
+        "top_p": "1.0: no nucleus cut, explicit for the same reason",
+        "stop_after_steps": "stop and save checkpoint-500, where the paper's run stopped (learning rate 5.0e-7 there)",
+        "max_completion_length": "prompts are up to 4,096 tokens too (10 CLEVRER frames of 480 x 320 are 750 video tokens here: 5 pairs x 10 x 15)",
     },
     "tiny_cpu": {
         "_title": "A tiny offline run that finishes in seconds on a laptop CPU: the tiny Qwen2.5-VL on a synthetic CLEVRER-like set.",

@@ -10,10 +10,26 @@ import argparse, json, os, sys, time
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['DEMO_ARM', 'demo_plots', 'reading', 'run_demo', 'demo_main']
+__all__ = ['DEMO_ARM', 'DEMO_MODELS', 'check_demo_model', 'demo_plots', 'reading', 'run_demo', 'demo_main']
 
 # %% ../nbs/09_demo.ipynb #bfa38d91
 DEMO_ARM = "twgrpo"  # the arm of `twgrpo.experiments.ARMS` the demo trains
+
+DEMO_MODELS = ("tiny", "tiny-qwen2.5-vl")  # the shipped warm start is the tiny Qwen2.5-VL: the demo starts from it
+
+def check_demo_model(name:str) -> str:
+    "The `--model` the demo can start from; another family's tiny model is refused in one line (no warm start is shipped for it)."
+    from twgrpo.tiny_model import TINY_MODELS
+    if name in DEMO_MODELS: return name
+    if name in TINY_MODELS:
+        from twgrpo.families import FAMILIES
+        fam = FAMILIES[TINY_MODELS[name]].name
+        from twgrpo.experiments import ExperimentError
+        raise ExperimentError(f"--model {name}: the demo starts from the shipped colour-toy warm start, a tiny Qwen2.5-VL; none is "
+                              f"shipped for {fam}, and a random tiny {fam} would not learn in a demo's steps (a {fam} smoke run: "
+                              f"twgrpo train --config tiny_cpu --model_name_or_path {name})")
+    from twgrpo.experiments import ExperimentError
+    raise ExperimentError(f"--model {name!r}: the demo runs one of {', '.join(DEMO_MODELS)} (the tiny models: {', '.join(TINY_MODELS)})")
 
 def _check_args(out_dir, steps:int, seed:int, n_test:int, threads:int) -> Path:
     "Validate the demo's settings before anything loads; errors name the option."
@@ -147,9 +163,12 @@ def demo_main(argv:list[str]|None=None) -> int:
     p.add_argument("--videos", type=int, default=256, help="held-out videos scored before and after (default: 256)")
     p.add_argument("--seed", type=int, default=0, help="RL seed (default: 0)")
     p.add_argument("--threads", type=int, default=1, help="torch threads (default: 1)")
+    p.add_argument("--model", default="tiny", help="the model the demo trains (default: tiny, whose shipped warm start it "
+                   "starts from); tiny-qwen3-vl and tiny-qwen2-vl are refused: no warm start is shipped for those families, "
+                   "and a random tiny model would show nothing")
     a = p.parse_args(argv)
     from twgrpo.experiments import ExperimentError
-    try: _check_args(a.out, a.steps, a.seed, a.videos, a.threads)
+    try: check_demo_model(a.model); _check_args(a.out, a.steps, a.seed, a.videos, a.threads)
     except ExperimentError as e:
         print(f"twgrpo demo: error: {e}", file=sys.stderr)
         return 2

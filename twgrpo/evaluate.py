@@ -63,9 +63,12 @@ def process_state():
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 def check_model_name(name:str|None) -> str|None:
-    "`name` when it can load (None/'tiny', a checkpoint folder, a hub id), else a one-line error; no torch import."
-    if name in (None, "", "tiny"): return None if name == "" else name
+    "`name` when it can load (None, a tiny name, a checkpoint folder, a hub id), else a one-line error; no torch import."
+    from twgrpo.tiny_model import TINY_MODELS
+    if name in (None, "") or name in TINY_MODELS: return None if name == "" else name
     p = Path(str(name)).expanduser()
+    if str(name).startswith("tiny-") and not p.exists():
+        raise FileNotFoundError(f"model {name}: not a tiny model; the tiny offline models are {', '.join(TINY_MODELS)}")
     if p.exists():
         if not p.is_dir(): raise FileNotFoundError(f"model {name}: is a file; give a checkpoint folder (save_pretrained output) or a hub id")
         if not (p / "config.json").is_file(): raise FileNotFoundError(f"model {name}: no config.json in this folder; not a saved checkpoint")
@@ -80,25 +83,22 @@ def check_model_name(name:str|None) -> str|None:
     return name
 
 def load_model(
-    name_or_path:str|None=None, # hub name or folder of a Qwen2.5-VL checkpoint; None or "tiny": the offline tiny model
+    name_or_path:str|None=None, # hub name or folder of a Qwen2-VL / Qwen2.5-VL / Qwen3-VL checkpoint, or a tiny name; None: "tiny"
     device=None, # where to put the model; this process's accelerator (or CPU) when None
     dtype="auto", # weights dtype ("auto": the checkpoint's)
     attn_implementation:str|None=None, # e.g. "flash_attention_2" or "sdpa"
 ):
-    "Load a Qwen2.5-VL checkpoint and its processor (left padding, for batched generation): `(model, processor)`."
+    "Load a checkpoint of a registered family (`twgrpo.families`) and its processor (left padding, for batched generation): `(model, processor)`."
     name_or_path = check_model_name(name_or_path)
-    from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration
-    if name_or_path in (None, "tiny"):
-        from twgrpo.tiny_model import tiny_model_path
-        name_or_path = tiny_model_path()
+    from twgrpo import families
+    name_or_path = families.resolve_model_path("tiny" if name_or_path is None else name_or_path)
     if device is None: device = process_state().device
     kw = dict(attn_implementation=attn_implementation) if attn_implementation else {}
     try:
-        model = Qwen2_5_VLForConditionalGeneration.from_pretrained(name_or_path, dtype=dtype, **kw).to(device).eval()
-        processor = AutoProcessor.from_pretrained(name_or_path)
+        model = families.load_model(name_or_path, dtype=dtype, **kw).to(device).eval()
+        processor = families.load_processor(name_or_path)
     except OSError as e:
         raise FileNotFoundError(f"model {name_or_path}: cannot load it ({str(e).strip().splitlines()[0]})") from None
-    processor.tokenizer.padding_side = "left"
     return model, processor
 
 # %% ../nbs/08_evaluate.ipynb #5de32b49
@@ -206,8 +206,6 @@ def prompt_messages(rec:dict, settings, prompt:str="r1", benchmark:str|None=None
     return build(rec, settings, benchmark=benchmark) if prompt == "lmms-eval" else build(rec, settings)
 
 # %% ../nbs/08_evaluate.ipynb #214153a7
-_NO_EMIT = ("<|im_start|>", "<|vision_start|>", "<|vision_end|>", "<|image_pad|>", "<|video_pad|>")
-
 def decoding_kwargs(
     max_new_tokens:int=4096, # completion budget
     temperature:float=0.1, # 0: greedy
@@ -219,10 +217,10 @@ def decoding_kwargs(
     if temperature > 0: kw.update(temperature=temperature, **({} if top_p is None else dict(top_p=top_p)))
     return {**kw, **generation_kwargs}
 
-def _suppressed(processor) -> list[int]:
-    tok = processor.tokenizer
-    ids = [tok.convert_tokens_to_ids(t) for t in _NO_EMIT]
-    return [i for i in ids if isinstance(i, int) and i != tok.unk_token_id]
+def _suppressed(processor, family, eos) -> list[int]:
+    "The family's chat and vision markers (`Family.markers`) that the tokenizer has: all that evaluation forbids (EOS kept)."
+    vocab = processor.tokenizer.get_vocab()
+    return sorted({vocab[t] for t in family.markers if t in vocab} - set(eos))
 
 def _eos_ids(model) -> set[int]:
     e = model.generation_config.eos_token_id
@@ -242,24 +240,28 @@ def generate_batch(
     benchmark:str|None=None, # lmms-eval prompts: whose task
     **decoding, # `decoding_kwargs` arguments
 ) -> list[dict]:
-    "Generate one completion per record in one left-padded batch: text, token count, truncation, video grid."
+    "Generate one completion per record in one left-padded batch: text, token count, truncation, video grid (and timing)."
     import torch
+    from twgrpo.families import family_of
     from twgrpo.video import to_processor_inputs
+    family = family_of(model)
     processor.tokenizer.padding_side = "left"
     texts = [chat_prompt(processor, r, settings, prompt, benchmark) for r in records]
-    inputs = processor(text=texts, padding=True, return_tensors="pt", **to_processor_inputs(clips)).to(model.device)
+    inputs = processor(text=texts, padding=True, return_tensors="pt", **to_processor_inputs(clips, family)).to(model.device)
+    eos = _eos_ids(model)
     gen = decoding_kwargs(**decoding)
-    gen.setdefault("suppress_tokens", _suppressed(processor))
+    gen.setdefault("suppress_tokens", _suppressed(processor, family, eos))
     torch.manual_seed(seed)
     with torch.inference_mode(): out = model.generate(**inputs, **gen)
     new = out[:, inputs["input_ids"].shape[1]:].cpu()
-    eos = _eos_ids(model)
+    # per-video numbers the family's forward takes besides the pixels and the grid (Qwen2.5-VL: its frame spacing)
+    timing = {k: inputs[k].tolist() for k in family.video_keys if k not in ("pixel_values_videos", "video_grid_thw")}
     res = []
-    for row, text, grid, sec in zip(new.tolist(), processor.batch_decode(new, skip_special_tokens=True),
-                                    inputs["video_grid_thw"].tolist(), inputs["second_per_grid_ts"].tolist()):
-        end = next((i for i, t in enumerate(row) if t in eos), None)
+    for i, (row, text, grid) in enumerate(zip(new.tolist(), processor.batch_decode(new, skip_special_tokens=True),
+                                              inputs["video_grid_thw"].tolist())):
+        end = next((j for j, t in enumerate(row) if t in eos), None)
         res.append(dict(completion=text, n_tokens=len(row) if end is None else end + 1, truncated=end is None,
-                        video_grid_thw=grid, second_per_grid_ts=round(sec, 6)))
+                        video_grid_thw=grid, **{k: round(v[i], 6) for k, v in timing.items()}))
     return res
 
 # %% ../nbs/08_evaluate.ipynb #18073a9b
@@ -305,7 +307,7 @@ def predict(
 ) -> Prediction:
     "Answer one question about one video."
     from twgrpo.video import PAPER_EVAL
-    settings, options = settings or PAPER_EVAL, check_options(options)
+    settings, options = (settings or PAPER_EVAL).for_family(model), check_options(options)
     protocol = "lenient" if lenient else check_protocol(protocol)
     rec = dict(id="predict", video=str(getattr(video, "path", video)), start=None, end=None,
                question=question, options=options, answer="", source="", category="", meta={},
@@ -474,7 +476,7 @@ def evaluate(
     if protocol == "lmms-eval" or prompt == "lmms-eval": benchmark = lmms_eval_benchmark(benchmark) if benchmark else None
     state = process_state()
     rank, world = state.process_index, state.num_processes
-    settings, out_dir = settings or PAPER_EVAL, Path(out_dir)
+    settings, out_dir = (settings or PAPER_EVAL).for_family(model), Path(out_dir)  # frame sides on the family's factor
     records, source, video_root = _load_records(records, video_root, records_format)
     if not records: raise ValueError(f"{source['records_file'] or 'records'}: no records to evaluate")
     _check_ids(records)
@@ -678,7 +680,8 @@ def stand_in(
 # %% ../nbs/08_evaluate.ipynb #b6181fee
 _SETTING_FIELDS = ("fps", "nframes", "min_frames", "max_frames", "min_pixels", "max_pixels", "total_pixels")
 _RUN_OPTIONS = {  # key: (type, default as --help shows it, help); the defaults are the paper's protocol
-    "model": (str, "tiny", "Qwen2.5-VL checkpoint: a folder, a hub id, or tiny (the offline tiny model)"),
+    "model": (str, "tiny", "Qwen2-VL, Qwen2.5-VL or Qwen3-VL checkpoint: a folder, a hub id, or a tiny offline model "
+              "(tiny: Qwen2.5-VL; tiny-qwen3-vl, tiny-qwen2-vl)"),
     "records": (str, None, "benchmark file in any format twgrpo.data reads (relative to --data_root when that is set)"),
     "format": (str, "detected from the file", "format of the records file: a key of twgrpo.data.FORMATS (r1, clevrer, star, ...)"),
     "data_root": (str, None, "the benchmarks' data root (data/README.md); relative records and video_root resolve against it, "
@@ -818,7 +821,7 @@ def run_eval_config(cfg:dict) -> Metrics:
                     records_format=cfg.get("format"), **kw)
 
 # %% ../nbs/08_evaluate.ipynb #f00f2d3a
-_RUN_HELP = """Evaluate a Qwen2.5-VL model on a benchmark, resumably; metrics.json records the whole protocol.
+_RUN_HELP = """Evaluate a video language model (Qwen2-VL, Qwen2.5-VL, Qwen3-VL) on a benchmark, resumably; metrics.json records the whole protocol.
 
 The defaults are the paper's protocol: Video-R1's prompt (r1), 16 frames of 128*28*28 to 256*28*28 pixels
 (paper_eval), near-greedy decoding (temperature 0.1, top_p 0.001) up to 4,096 new tokens, scored by the reference's
@@ -926,7 +929,8 @@ def predict_main(argv:list[str]|None=None) -> int:
     p.add_argument("--video", required=True, help="video file")
     p.add_argument("--question", required=True, help="the question")
     p.add_argument("--options", nargs="*", default=None, help="option texts, lettered A, B, ... in this order (at most 26)")
-    p.add_argument("--model", default=None, help="hub name or folder of a Qwen2.5-VL checkpoint (default: the tiny offline model)")
+    p.add_argument("--model", default=None, help="hub name or folder of a Qwen2-VL, Qwen2.5-VL or Qwen3-VL checkpoint, or "
+                   "tiny / tiny-qwen3-vl / tiny-qwen2-vl (default: tiny, the offline tiny Qwen2.5-VL)")
     p.add_argument("--prompt", default="r1", help="prompt kind: r1 (default), paper, zeroshot, clevrer, zeroshot-clevrer")
     p.add_argument("--protocol", default="paper", help="how the answer is read: paper (default), reference-zeroshot, reward, lenient")
     p.add_argument("--settings", default=None, help="frame settings preset: paper_eval (default), paper_train, tiny, lmms_eval_qwen2_5_vl")
@@ -950,6 +954,7 @@ def predict_main(argv:list[str]|None=None) -> int:
         print(f"loading {a.model or 'the tiny offline model'} ...", file=sys.stderr, flush=True)
         model, processor = load_model(a.model)
         print(f"reading {a.video} ...", file=sys.stderr, flush=True)
+        settings = settings.for_family(model)
         clip = _clip_of(a.video, settings)
         r = predict(model, processor, clip, a.question, options, settings=settings, prompt=a.prompt, protocol=a.protocol,
                     max_new_tokens=a.max_new_tokens, temperature=a.temperature, top_p=a.top_p, lenient=a.lenient,

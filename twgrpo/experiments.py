@@ -230,6 +230,11 @@ def _rebuild_note(rec:dict) -> str:
     return (f" On the same machine, `{c['command']}` ({c['date'][:10]}, {c['seconds']:.0f} s) rebuilt {same}, with the same"
             " held-out scores.")
 
+def _warm_class() -> str:
+    "The transformers class of a warm start: the tiny model's family's (`twgrpo.families`)."
+    from twgrpo.families import family_of
+    return family_of("tiny").model_class
+
 def _readme(rec:dict) -> str:
     h, b, c, ch = rec["held_out"], rec["blank_frames"], rec["best_constant"], rec["chance"]
     ci = lambda k: f" [{h[k + '_ci95'][0]:.3f}, {h[k + '_ci95'][1]:.3f}]" if k + "_ci95" in h else ""
@@ -239,7 +244,7 @@ def _readme(rec:dict) -> str:
 The tiny Qwen2.5-VL of `twgrpo.tiny_model` ({rec['parameters']:,} parameters, sizes {rec['model_sizes']}) after a
 supervised warm start on the colour toy of `twgrpo.synthetic.make_colour_toy` ({rec['frame_size']} x {rec['frame_size']}
 frames, 4 per clip). RL experiments (`twgrpo.experiments`), `twgrpo demo` and the CPU-toy tutorial start from it.
-Load it offline with `Qwen2_5_VLForConditionalGeneration.from_pretrained(path)` and `AutoProcessor.from_pretrained(path)`
+Load it offline with `{_warm_class()}.from_pretrained(path)` and `AutoProcessor.from_pretrained(path)`
 (or `twgrpo.experiments.load_warm_start()`).
 
 ## Rebuild
@@ -324,14 +329,11 @@ def warm_start_record(path=None) -> dict:
 
 def load_warm_start(path=None, # a warm-start folder; the shipped one when None
                    ):
-    "Load a warm start offline with `from_pretrained`: `(model, processor)`, processor padding on the left."
-    from transformers import AutoProcessor, Qwen2_5_VLForConditionalGeneration
+    "Load a warm start offline with its family's `from_pretrained` (`twgrpo.families`): `(model, processor)`, processor padding on the left."
+    from twgrpo.families import load_model, load_processor
     path = Path(path or warm_start_path())
     if not (path / "model.safetensors").is_file(): raise FileNotFoundError(f"{path}: no model.safetensors (not a warm-start folder)")
-    model = Qwen2_5_VLForConditionalGeneration.from_pretrained(path).eval()
-    processor = AutoProcessor.from_pretrained(path)
-    processor.tokenizer.padding_side = "left"
-    return model, processor
+    return load_model(path).eval(), load_processor(path)
 
 # %% ../nbs/08b_experiments.ipynb #42119a6a
 @dataclass

@@ -151,11 +151,12 @@ def check_train_videos(records:list[dict], # the run's records (`load_train_reco
                        video_root, # their data root
                        config=None, # the run's `TWGRPOConfig` (frame settings, `frame_cache_dir`); defaults when None
                        skip:bool=False, # leave bad records out (counted on stderr) instead of stopping
+                       family="qwen2_5_vl", # the model's family (or its path): frames read as the trainer reads them, so the cache serves it
                       ) -> list[dict]:
     "The records whose video decodes; stop naming the others (`DataError`) unless `skip`."
     from twgrpo import data
     from twgrpo.video import FrameCache, VideoSettings, preflight_videos
-    settings = config.video_settings() if config is not None else VideoSettings()
+    settings = (config.video_settings() if config is not None else VideoSettings()).for_family(family)
     cache = FrameCache(config.frame_cache_dir) if config is not None and config.frame_cache_dir else False
     bad = preflight_videos(records, settings, video_root=video_root, cache=cache)
     if not bad: return records
@@ -367,11 +368,9 @@ def raw_settings(argv:list[str]) -> dict:
 
 # %% ../nbs/07a_train.ipynb #9d6e74f3
 def resolve_model_path(name:str) -> str:
-    "A model path or hub id; 'tiny' is `twgrpo.tiny_model`'s cached tiny Qwen2.5-VL."
-    if name == "tiny":
-        from twgrpo.tiny_model import tiny_model_path
-        return str(tiny_model_path())
-    return name
+    "A model path or hub id; a tiny name ('tiny', 'tiny-qwen3-vl', 'tiny-qwen2-vl', ...) is its cached offline model folder."
+    from twgrpo.families import resolve_model_path
+    return resolve_model_path(name)
 
 def _precheck(argv:list[str]):
     "The checks that need no TRL: --config's value, its file, its YAML, the numeric settings (a fast one-line error)."
@@ -408,7 +407,7 @@ def train_main(argv:list[str]|None=None, # arguments after `twgrpo train`
         with config.main_process_first(desc="data and model files"):
             model = resolve_model_path(model_args.model_name_or_path)
             records, root = load_train_records(script)
-            if script.check_videos: records = check_train_videos(records, root, config, script.skip_bad_videos)
+            if script.check_videos: records = check_train_videos(records, root, config, script.skip_bad_videos, model)
             dataset = build_train_dataset(records, config.video_settings(), script.prompt_kind, root)
         lock = lock_output_dir(config.output_dir)
     except (ValueError, FileNotFoundError) as e:  # includes twgrpo.data.DataError and twgrpo.video.VideoError

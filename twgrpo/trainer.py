@@ -21,7 +21,7 @@ from trl.models import unwrap_model_for_generation
 from trl.trainer.utils import (maybe_gather_lm_head_ctx, nanstd, pad, split_pixel_values_by_grid, split_tensor_dict,
                                unsplit_pixel_values_by_grid)
 
-from . import weighting
+from . import families, weighting
 from .config import TWGRPOConfig
 
 # %% auto #0
@@ -56,13 +56,13 @@ def twgrpo_loss(
     return (w * per_token).sum() / m.sum().clamp(min=1.0), per_token
 
 # %% ../nbs/07_trainer.ipynb #f5df141d
-VIDEO_KEYS = ("pixel_values_videos", "video_grid_thw", "second_per_grid_ts")
+VIDEO_KEYS = tuple(dict.fromkeys(k for f in families.FAMILIES.values() for k in f.video_keys))  # every family's video tensors
 
 def mm_token_type_ids(input_ids:torch.Tensor, # (B, L) token ids, prompt and completion
                       video_token_id:int|None, # `<|video_pad|>`
                       image_token_id:int|None=None, # `<|image_pad|>`
                      ) -> torch.Tensor:
-    "Qwen2.5-VL's `mm_token_type_ids` for any ids: 2 on video placeholders, 1 on image ones, 0 elsewhere."
+    "Qwen-VL's `mm_token_type_ids` for any ids: 2 on video placeholders, 1 on image ones, 0 elsewhere."
     mm = torch.zeros_like(input_ids)
     if video_token_id is not None: mm[input_ids == video_token_id] = 2
     if image_token_id is not None: mm[input_ids == image_token_id] = 1
@@ -70,10 +70,10 @@ def mm_token_type_ids(input_ids:torch.Tensor, # (B, L) token ids, prompt and com
 
 def suppressed_token_ids(tokenizer, # the policy's tokenizer
                          eos_token_ids:list[int], # ids that end a completion (kept)
+                         family="qwen2_5_vl", # the policy's family (`twgrpo.families`): its chat and vision markers
                         ) -> list[int]:
     "Special tokens a completion must never contain (vision and chat markers): every special id but the EOS ones."
-    special = set(tokenizer.all_special_ids) | {i for i, t in tokenizer.added_tokens_decoder.items() if t.special}
-    return sorted(special - set(eos_token_ids))
+    return families.suppressed_tokens(tokenizer, family, eos_token_ids)
 
 def shuffle_groups(batch:dict, # a generation batch: tensors and lists with one entry per row, rows grouped by G
                    num_generations:int, # G
@@ -128,7 +128,7 @@ class StopAfterStepsCallback(TrainerCallback):
 # %% ../nbs/07_trainer.ipynb #f776cf41
 class TWGRPOTrainer(GRPOTrainer):
     "TRL's `GRPOTrainer` with video through generation and training, group token weights and TW-GRPO's loss."
-    def __init__(self, model, # a model path (needed for beta > 0 without PEFT) or a loaded Qwen2.5-VL
+    def __init__(self, model, # a model path or tiny name (a path is needed for beta > 0 without PEFT), or a loaded model of a registered family
                  reward_funcs=None, # names of `twgrpo.rewards.REWARD_FUNCS`, TRL reward functions, or reward-model paths
                  args:TWGRPOConfig|None=None, # the run's config
                  train_dataset=None, eval_dataset=None, # rows with a conversational `prompt` (see `build_train_dataset`)
@@ -137,10 +137,11 @@ class TWGRPOTrainer(GRPOTrainer):
         if args is None: args = TWGRPOConfig(output_dir="twgrpo-output")
         if not isinstance(args, TWGRPOConfig): raise TypeError(f"args must be a TWGRPOConfig, got {type(args).__name__}")
         reward_funcs, self.reward_names = resolve_reward_funcs(reward_funcs)
+        if isinstance(model, (str, os.PathLike)): model = families.resolve_model_path(model)  # 'tiny-qwen3-vl' -> its folder
+        self.family = families.family_of(model)  # Qwen2-VL, Qwen2.5-VL or Qwen3-VL; a one-line error for anything else
+        self.video_keys = self.family.video_keys  # the video tensors its forward takes
         if processing_class is None:
-            from transformers import AutoProcessor
-            name = model if isinstance(model, str) else model.config._name_or_path
-            processing_class = AutoProcessor.from_pretrained(name, trust_remote_code=args.trust_remote_code)
+            processing_class = families.load_processor(model if isinstance(model, str) else model.config._name_or_path)
         getattr(processing_class, "tokenizer", processing_class).padding_side = "left"  # TRL left-pads prompts
         super().__init__(model=model, reward_funcs=reward_funcs, args=args, train_dataset=train_dataset,
                          eval_dataset=eval_dataset, processing_class=processing_class, peft_config=peft_config,
@@ -150,7 +151,7 @@ class TWGRPOTrainer(GRPOTrainer):
         # ids that end a completion's mask: every EOS id generation stops at (TRL's rule), or the tokenizer's only (the reference's)
         self.mask_eos_token_ids = [self._tokenizer.eos_token_id] if args.completion_mask_eos == "tokenizer" else self.eos_token_ids
         if args.freeze_vision: self.freeze_vision()
-        self.suppress_token_ids = suppressed_token_ids(self._tokenizer, self.eos_token_ids)
+        self.suppress_token_ids = suppressed_token_ids(self._tokenizer, self.eos_token_ids, self.family)
         self.generation_kwargs.pop("suppress_tokens", None)  # applied as a processor after the weight hook instead
         self.generation_config.suppress_tokens = None
         self._video_rows = self._online_weights = None  # per-row video tensors / online weights of the batch in hand
@@ -161,10 +162,8 @@ class TWGRPOTrainer(GRPOTrainer):
             self.frame_cache = FrameCache(args.frame_cache_dir)
 
     def freeze_vision(self) -> int:
-        "Freeze the vision tower (parameters named `*visual.*`); returns how many tensors were frozen."
-        frozen = [p for name, p in self.model.named_parameters() if re.search(r"(^|\.)visual\.", name)]
-        for p in frozen: p.requires_grad_(False)
-        return len(frozen)
+        "Freeze the vision tower (parameters under the family's `vision_prefix`, `*visual.*`); returns how many tensors were frozen."
+        return families.freeze_vision(self.model, self.family)
 
     def _base_model(self):
         m = self.accelerator.unwrap_model(self.model)
@@ -197,33 +196,43 @@ def _prompt_key(prompt) -> str:
     return json.dumps(enc(prompt), sort_keys=True, default=str)
 
 @patch
-def load_video(self:TWGRPOTrainer, item:dict) -> tuple[np.ndarray, float, bool]:
-    "Frames (T, H, W, 3) uint8, their sampling fps, and whether `twgrpo.video` already resized them, of a video item."
-    v = item.get("video")
+def item_settings(self:TWGRPOTrainer, item:dict):
+    "The `twgrpo.video.VideoSettings` of a video item: the run's, the item's own fields over them, sides on the family's factor."
+    from twgrpo.video import VideoSettings
+    names = {f.name for f in fields(VideoSettings)} - {"start", "end"}
+    return replace(self.args.video_settings(), **{k: item[k] for k in names if item.get(k) is not None}).for_family(self.family)
+
+@patch
+def read_video_item(self:TWGRPOTrainer, item:dict):
+    "The frames of a video item as a `twgrpo.video.VideoClip` (a path, read through the frame cache), or `(frames, fps)`."
+    from twgrpo.video import read_video, resize_frames, resize_hw
+    v, settings = item.get("video"), self.item_settings(item)
     if isinstance(v, (str, os.PathLike)):
-        from twgrpo.video import VideoSettings, read_video
-        names = {f.name for f in fields(VideoSettings)} - {"start", "end"}
-        settings = replace(self.args.video_settings(), **{k: item[k] for k in names if item.get(k) is not None})
-        clip = read_video(v, settings, cache=self.frame_cache, start=item.get("start"), end=item.get("end"))
-        return clip.frames, float(clip.fps), True
+        return read_video(v, settings, cache=self.frame_cache, start=item.get("start"), end=item.get("end"))
     frames = np.asarray(v, dtype=np.uint8)
     if frames.ndim != 4 or frames.shape[-1] != 3:
         raise ValueError(f"a video item holds a path or frames T x H x W x 3, got an array of shape {frames.shape}")
-    return frames, float(item.get("fps") or self.args.video_fps), False
+    frames = resize_frames(frames, resize_hw(*frames.shape[1:3], settings, len(frames)))  # the same size rule as files
+    return frames, float(item.get("fps") or self.args.video_fps)
+
+@patch
+def load_video(self:TWGRPOTrainer, item:dict) -> tuple[np.ndarray, float, bool]:
+    "Frames (T, H, W, 3) uint8 and their sampling fps of a video item, resized by `twgrpo.video` (the third value: True)."
+    v = self.read_video_item(item)
+    return (v.frames, float(v.fps), True) if hasattr(v, "frames") else (*v, True)
 
 @patch
 def process_prompt(self:TWGRPOTrainer, prompt:list[dict]) -> dict:
     "Processor outputs of one conversational prompt with videos: ids, mm_token_type_ids and its video tensors."
-    videos, meta, resized, messages = [], [], [], []
+    videos, rates, messages = [], [], []
     for msg in prompt:
         content = msg.get("content")
         if isinstance(content, list):
             parts = []
             for part in content:
                 if isinstance(part, dict) and part.get("type") == "video":
-                    frames, fps, done = self.load_video(part)
-                    videos.append(frames); resized.append(done)
-                    meta.append(dict(fps=fps, total_num_frames=len(frames), frames_indices=list(range(len(frames)))))
+                    v = self.read_video_item(part)
+                    videos.append(v if hasattr(v, "frames") else v[0]); rates.append(None if hasattr(v, "frames") else v[1])
                     parts.append({"type": "video"})
                 elif isinstance(part, dict) and part.get("type") == "text": parts.append({"type": "text", "text": part["text"]})
                 else: parts.append(part)
@@ -231,12 +240,10 @@ def process_prompt(self:TWGRPOTrainer, prompt:list[dict]) -> dict:
         messages.append({k: v for k, v in msg.items() if v is not None})
     text = self.processing_class.apply_chat_template(messages, add_generation_prompt=True, tokenize=False,
                                                      **self.chat_template_kwargs)
-    vk = dict(video_metadata=meta, do_sample_frames=False)
-    if all(resized): vk.update(do_resize=False, cap_pixels_per_frame=False)  # sides already multiples of 28, in budget
-    out = self.processing_class(text=[text], videos=videos, return_tensors="pt", videos_kwargs=vk)
-    return {"input_ids": out["input_ids"][0].tolist(), "pixel_values_videos": out["pixel_values_videos"],
-            "video_grid_thw": out["video_grid_thw"],
-            "second_per_grid_ts": torch.as_tensor(out["second_per_grid_ts"], dtype=torch.float32).reshape(-1)}
+    # frames already on the family's factor and in budget: passed through, with their times (clips: source indices and fps)
+    out = self.processing_class(text=[text], return_tensors="pt", **families.processor_video_kwargs(self.family, videos, rates))
+    return {"input_ids": out["input_ids"][0].tolist(),
+            **families.batch_video_kwargs(families.forward_video_kwargs(self.family, out))}
 
 @patch
 def _tokenize_prompts(self:TWGRPOTrainer, prompts:list):
@@ -249,7 +256,7 @@ def _tokenize_prompts(self:TWGRPOTrainer, prompts:list):
         key = _prompt_key(p)
         if key not in done: done[key] = self.process_prompt(p)
         rows.append(done[key])
-    self._video_rows = {k: [r[k] for r in rows] for k in VIDEO_KEYS}
+    self._video_rows = {k: [r[k] for r in rows] for k in self.video_keys}
     return [r["input_ids"] for r in rows], None, {}
 
 # %% ../nbs/07_trainer.ipynb #0c1a9d7e
@@ -268,7 +275,7 @@ def _get_per_token_logps_and_entropies(self:TWGRPOTrainer, model, input_ids, att
     logps, ents, auxs, step = [], [], [], batch_size or n
     for s in range(0, n, step):
         e = min(s + step, n)
-        extra = {k: torch.cat(list(rows[k][s:e])).to(input_ids.device) for k in VIDEO_KEYS}
+        extra = {k: torch.cat(list(rows[k][s:e])).to(input_ids.device) for k in self.video_keys}
         extra["mm_token_type_ids"] = mm_token_type_ids(input_ids[s:e], self._video_pad_token_id, self._image_pad_token_id)
         lp, ent, aux = parent(lambda **kw: model(**kw, **extra), input_ids[s:e], attention_mask[s:e], logits_to_keep,
                               compute_entropy=compute_entropy, compute_aux_loss=compute_aux_loss, **kwargs)
@@ -328,7 +335,7 @@ def generation_inputs(self:TWGRPOTrainer, prompt_ids:list, fields:dict, s:int, e
     inputs = {"input_ids": pad(ids, padding_value=self._tokenizer.pad_token_id, **kw),
               "attention_mask": pad([torch.ones_like(x) for x in ids], padding_value=0, **kw)}
     if self._video_rows is not None:
-        inputs.update({k: torch.cat(list(self._video_rows[k][s:e])) for k in VIDEO_KEYS})
+        inputs.update({k: torch.cat(list(self._video_rows[k][s:e])) for k in self.video_keys})
         inputs["mm_token_type_ids"] = mm_token_type_ids(inputs["input_ids"], self._video_pad_token_id, self._image_pad_token_id)
     for k, v in fields.items():  # text-only prompts: per-token fields such as token_type_ids
         if isinstance(v, list) and v and isinstance(v[0], list):
@@ -403,7 +410,7 @@ def completion_hidden(self:TWGRPOTrainer, out:dict) -> torch.Tensor:
     ids = torch.cat([out["prompt_ids"], out["completion_ids"]], 1)
     attn = torch.cat([out["prompt_mask"], out["completion_mask"]], 1)
     rows = self._video_rows
-    self._video_rows = {k: out[k] for k in VIDEO_KEYS} if "video_grid_thw" in out else None
+    self._video_rows = {k: out[k] for k in self.video_keys} if "video_grid_thw" in out else None
     try:
         with torch.no_grad(), capture_hidden(self, C) as store:
             self._get_per_token_logps_and_entropies(self.model, ids, attn, C, batch_size=self.args.per_device_train_batch_size)
@@ -491,7 +498,7 @@ def save_weight_sample(self:TWGRPOTrainer, mode:str, out:dict, w:torch.Tensor, G
 @patch
 def _compute_loss(self:TWGRPOTrainer, model, inputs):
     "TRL 1.16 private method: video tensors back in place; TW-GRPO aggregation or TRL's with weighted advantages."
-    self._video_rows = {k: inputs[k] for k in VIDEO_KEYS} if "video_grid_thw" in inputs else None
+    self._video_rows = {k: inputs[k] for k in self.video_keys} if "video_grid_thw" in inputs else None
     try:
         if self.args.aggregation == "trl":
             if "token_weights" in inputs:

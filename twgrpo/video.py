@@ -35,7 +35,7 @@ class VideoSettings:
     min_pixels:int=128*28*28 # per-frame pixel floor: smaller videos are upscaled to it
     max_pixels:int=196*28*28 # per-frame pixel ceiling
     total_pixels:int|None=None # pixel budget of a clip: each frame gets at most total_pixels * 2 / T
-    image_factor:int=28 # frame sides are multiples of this (patch 14 x spatial merge 2)
+    image_factor:int=28 # frame sides are multiples of this: the family's resize factor (28 for Qwen2/2.5-VL, 32 for Qwen3-VL)
     start:float|None=None # seconds: sample from here (a record's own `start` overrides)
     end:float|None=None # seconds: sample up to here (a record's own `end` overrides)
 
@@ -58,6 +58,12 @@ class VideoSettings:
     def to_dict(self) -> dict:
         "Every field as a JSON-ready dict (for metrics files and cache keys)."
         return asdict(self)
+
+    def for_family(self, family) -> VideoSettings:
+        "These settings with frame sides rounded to `family`'s resize factor (a `Family`, model, config, path or model_type)."
+        from twgrpo.families import family_of
+        f = family_of(family).resize_factor
+        return self if f == self.image_factor else replace(self, image_factor=f)
 
     @classmethod
     def from_dict(cls, d:dict) -> VideoSettings:
@@ -127,11 +133,12 @@ def resize_hw(
     width:int, # source frame width
     settings:VideoSettings, # `min_pixels`, `max_pixels`, `total_pixels`, `image_factor`
     nframes:int, # frames in the clip (for the `total_pixels` budget)
+    factor:int|None=None, # sides are multiples of this; `settings.image_factor` when None
 ) -> tuple[int, int]:
     "Output `(height, width)`: qwen-vl-utils' `smart_resize` under the per-frame and total pixel limits."
     if min(height, width) < 1: raise ValueError(f"frame size {height} x {width} is empty")
     if max(height, width) / min(height, width) > 200: raise ValueError(f"aspect ratio of {height} x {width} exceeds 200")
-    f, lo, hi = settings.image_factor, settings.min_pixels, settings.max_pixels
+    f, lo, hi = factor or settings.image_factor, settings.min_pixels, settings.max_pixels
     if settings.total_pixels is not None:
         hi = min(hi, max(settings.total_pixels / nframes * TEMPORAL_PATCH, int(lo * 1.05)))
     h, w = max(f, _round_by(height, f)), max(f, _round_by(width, f))
@@ -215,7 +222,7 @@ class VideoError(ValueError):
 class VideoClip:
     "The sampled, resized frames of one clip and what the model needs to know about their timing."
     frames:np.ndarray # uint8 RGB (T, H, W, 3), already resized; T even
-    fps:float # effective sampling rate of `frames`; Qwen2.5-VL's second_per_grid_ts = 2 / fps
+    fps:float # effective sampling rate of `frames` (Qwen2.5-VL spaces its temporal patches 2 / fps seconds apart)
     indices:np.ndarray # source frame index of each frame
     source_fps:float # frame rate of the file
     total_frames:int # frames in the file
@@ -479,9 +486,9 @@ def preflight_videos(
 # %% ../nbs/04_video.ipynb #4684dbec
 def to_processor_inputs(
     clips:VideoClip|list[VideoClip], # one clip, or one per video in the batch, in prompt order
+    family="qwen2_5_vl", # the model's family (a `Family`, model, config, path or model_type): its frame timing
 ) -> dict:
-    "Keyword arguments for a Qwen2.5-VL processor call that pass the clips' frames through unchanged, with their fps."
+    "Keyword arguments for a processor call of `family` that pass the clips' frames through unchanged, with their timing."
+    from twgrpo.families import processor_video_kwargs
     clips = [clips] if isinstance(clips, VideoClip) else list(clips)
-    meta = [dict(fps=c.fps, total_num_frames=len(c.frames), frames_indices=list(range(len(c.frames)))) for c in clips]
-    return dict(videos=[c.frames for c in clips],
-                videos_kwargs=dict(video_metadata=meta, do_sample_frames=False, do_resize=False, cap_pixels_per_frame=False))
+    return processor_video_kwargs(family, clips)
