@@ -241,3 +241,12 @@ def test_a_decoded_clip_keeps_its_times(tmp_path):
     stamps = [float(t) for t in re.findall(r"<([\d.]+) seconds>", p3.tokenizer.decode(out["input_ids"][0]))]
     t = clip.timestamps
     assert stamps == [float(f"{(t[i] + t[i + 1]) / 2:.1f}") for i in range(0, len(t), 2)] and stamps[0] >= 1.0
+
+
+def test_a_small_checkpoint_loads_without_progress_bars(capfd):
+    "No 'Loading weights' bar over a tiny model's file (noise in `eval run` / `predict`); the bar setting is restored."
+    from transformers.utils import logging as hf_logging
+    hf_logging.enable_progress_bar()
+    load_model("tiny-qwen3-vl")
+    assert "Loading weights" not in capfd.readouterr().err
+    assert hf_logging.is_progress_bar_enabled()

@@ -389,7 +389,7 @@ def rl_config(arm:Arm, # the arm
         raise ValueError(f"arm {arm.name!r}: reward_funcs={reward_funcs!r}; use a list of {sorted(REWARD_FUNCS)}")
     kw = dict(dict(video_nframes=TINY.nframes, video_min_pixels=TINY.min_pixels, video_max_pixels=TINY.max_pixels), **kw)
     try:
-        args = TWGRPOConfig(output_dir=str(output_dir), seed=seed, use_cpu=True, bf16=False, gradient_checkpointing=False,
+        args = TWGRPOConfig(output_dir=str(output_dir), seed=seed, use_cpu=True, bf16=False, activation_checkpointing=False,
                             logging_steps=1, save_strategy="no", report_to=[], disable_tqdm=True, **kw)
     except (ValueError, TypeError) as e: raise ValueError(f"arm {arm.name!r}: {e}") from None
     return args, list(reward_funcs)

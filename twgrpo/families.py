@@ -165,12 +165,18 @@ def load_model(
     family=None, # the family; read from the checkpoint's config.json when None
     **kwargs, # for `from_pretrained`: dtype, attn_implementation, device_map, ...
 ):
-    "Load a checkpoint with its family's class, safetensors only and no remote code."
+    "Load a checkpoint with its family's class, safetensors only and no remote code; no progress bar for a small folder."
+    from transformers.utils import logging as hf_logging
     path = resolve_model_path(name_or_path)
     family = family_of(path) if family is None else family_of(family)
     if kwargs.get("trust_remote_code"): raise ValueError("trust_remote_code is not supported: the registered families are in transformers")
     kwargs.setdefault("use_safetensors", True)
-    return model_class(family).from_pretrained(path, **kwargs)
+    small = Path(path).is_dir() and sum(f.stat().st_size for f in Path(path).glob("*.safetensors")) < 2**30
+    bars = hf_logging.is_progress_bar_enabled()
+    if small: hf_logging.disable_progress_bar()  # "Loading weights" over a tiny model's file is noise; a 7B load keeps it
+    try: return model_class(family).from_pretrained(path, **kwargs)
+    finally:
+        if small and bars: hf_logging.enable_progress_bar()
 
 def load_processor(
     name_or_path, # as for `load_model`
