@@ -26,7 +26,7 @@ COMMANDS = {  # name -> (module, function taking argv and returning an exit code
 }
 
 def _parser():
-    p = argparse.ArgumentParser(prog="twgrpo", description="TW-GRPO for video language models (Qwen2.5-VL on TRL).",
+    p = argparse.ArgumentParser(prog="twgrpo", description="TW-GRPO for video language models (Qwen2.5-VL, Qwen3-VL, Qwen2-VL on TRL).",
                                 epilog="Run `twgrpo COMMAND --help` for a command's own options.")
     p.add_argument("--version", action="version", version=f"twgrpo {__version__}")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")

@@ -33,19 +33,6 @@ def _cache_root(cache_dir=None) -> Path:
     from twgrpo.tiny_model import default_cache_dir
     return Path(cache_dir) if cache_dir is not None else default_cache_dir() / "synthetic"
 
-def _build_once(target:Path, build) -> Path:
-    "Run `build(tmp)` in a temporary sibling of `target` and rename it into place, unless `target` exists (race-safe)."
-    if target.exists(): return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".building-", dir=target.parent))
-    try:
-        build(tmp)
-        try: tmp.rename(target)
-        except OSError:
-            if not target.exists(): raise
-    finally: shutil.rmtree(tmp, ignore_errors=True)
-    return target
-
 def toy_records(split:str, # 'train', 'val' or 'test'
                 n:int, # items: the first n of the split (a prefix is the same whatever n)
                 seed:int=0, # data seed; split s draws item i from numpy seed [1000 * seed + offset(s), i]
@@ -61,6 +48,7 @@ def toy_records(split:str, # 'train', 'val' or 'test'
     def build(tmp):
         make_colour_toy(tmp, int(n), seed=s, size=size)
         write_mp4(np.full((4, size, size, 3), TOY_BACKGROUND, np.uint8), tmp / "blank.mp4", fps=2.0)
+    from twgrpo.train import _build_once  # the synthetic sets' race-safe build-and-rename
     root = _build_once(_cache_root(cache_dir) / f"colour-toy-v1-{size}px-s{s}-n{n}", build)
     return [{**r, "id": f"{split}-{r['id']}"} for r in load_benchmark(root / "colour_toy.json", video_root=root)]
 

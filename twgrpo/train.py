@@ -212,7 +212,7 @@ def short_help(argv:list[str]|None=None, # the command line: the values shown ar
             try: values, shown = yaml.safe_load(path.read_text()) or {}, f"values of {name}"
             except yaml.YAMLError: pass
     lines = ["usage: twgrpo train --config FILE_OR_PRESET [--SETTING VALUE ...]", "",
-             "Train a Qwen2.5-VL policy with TW-GRPO. --config names a YAML file or a preset; --SETTING VALUE overrides",
+             "Train a Qwen-VL policy with TW-GRPO. --config names a YAML file or a preset; --SETTING VALUE overrides",
              "it. Also runs under `accelerate launch` (each preset's YAML file names its launch line).", "",
              "presets (`twgrpo configs NAME` prints the YAML file of one):"]
     lines += [f"  {n:27s} {t}"[:width] for n, (_, t) in presets.items()]
