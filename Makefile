@@ -29,7 +29,7 @@ check-sync: install
 	$(BIN)/python scripts/check_sync.py
 
 docs-proc: install
-	$(BIN)/nbdev-proc-nbs > /dev/null
+	$(BIN)/python scripts/docs_proc.py > /dev/null
 
 # The run notebooks (nbs/runs/train, evaluate, reproduce) are executed by tests/test_runs.py with papermill, with the
 # parameters that matter (two processes, a failing run, side-by-side protocols), so nbdev-test does not run them twice.
