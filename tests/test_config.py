@@ -154,3 +154,23 @@ def test_short_help_is_short_fast_and_light():
     code = "import sys; from twgrpo.train import train_main; train_main(['--help']); print(sorted(m for m in ('torch', 'trl', 'transformers') if m in sys.modules))"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert r.stdout.strip().endswith("[]"), r.stdout[-200:]
+
+
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_every_preset_parses_as_given_on_any_machine(name):
+    "`parse_train_args(['--config', NAME])` with nothing added: a GPU preset can be read on a laptop; running it is checked apart."
+    from twgrpo.config import check_device
+    _, cfg, model = parse_train_args(["--config", name])
+    assert model.model_name_or_path and cfg.max_steps > 0
+    import torch
+    if cfg.bf16 and not cfg.use_cpu and not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="needs a GPU with bfloat16.*--use_cpu true"): check_device(cfg)
+    else: check_device(cfg)
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="the message is for a machine without a GPU")
+def test_a_gpu_preset_on_a_cpu_machine_stops_in_one_line(capsys):
+    from twgrpo.train import train_main
+    assert train_main(["--config", "paper_clevrer_7b"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "bf16=true needs a GPU" in err and "Traceback" not in err

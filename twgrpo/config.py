@@ -7,6 +7,7 @@ Docs: https://twgrpo.github.io/twgrpo/config.html.md"""
 # %% ../nbs/00_config.ipynb #67c7b640
 from __future__ import annotations
 import math, os, re, sys, tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
@@ -18,8 +19,8 @@ from trl import GRPOConfig, ModelConfig, TrlParser
 __all__ = ['WEIGHT_MODES', 'AGGREGATIONS', 'MASK_EOS', 'PRESETS', 'PRESET_NOTES_PAPER', 'PRESET_NOTES', 'REFERENCE_RUNS',
            'REFERENCE_SOURCES', 'REFERENCE_DIFFERENCES', 'REFERENCE_ALSO', 'PAPER_PRESETS', 'DTYPES',
            'weighting_schemes', 'TWGRPOConfig', 'TWGRPOScriptArguments', 'preset_yaml', 'reference_table',
-           'reference_table_md', 'config_path', 'read_config', 'parse_train_args', 'check_model_path', 'check_resume',
-           'check_run']
+           'reference_table_md', 'config_path', 'read_config', 'device_check_deferred', 'check_device',
+           'parse_train_args', 'check_model_path', 'check_resume', 'check_run']
 
 # %% ../nbs/00_config.ipynb #a2df139f
 WEIGHT_MODES = ("auto", "online", "chunked")
@@ -578,9 +579,26 @@ def read_config(path, # a YAML config file
     if unknown: raise ValueError(f"config {shown}: unknown setting(s) {', '.join(map(str, unknown))} (see twgrpo train --help-all)")
     return config
 
+@contextmanager
+def device_check_deferred():
+    "While arguments are built, transformers' refusal of bf16 without a bf16 GPU is left to `check_device`."
+    import transformers.training_args as ta
+    found = ta.is_torch_bf16_gpu_available
+    ta.is_torch_bf16_gpu_available = lambda *a, **k: True
+    try: yield
+    finally: ta.is_torch_bf16_gpu_available = found
+
+def check_device(config:TWGRPOConfig):
+    "A one-line error when `config` asks for bf16 on GPUs and this machine has none: the check a run makes, not a parse."
+    from transformers.utils import is_torch_bf16_gpu_available, is_torch_xla_available
+    if (config.bf16 or config.bf16_full_eval) and not config.use_cpu and not is_torch_bf16_gpu_available() \
+            and not is_torch_xla_available():
+        raise ValueError("bf16=true needs a GPU with bfloat16 and none is here (this config is for GPUs); to run it on "
+                         "the CPU add --use_cpu true (bfloat16 on the CPU), or --use_cpu true --bf16 false (float32)")
+
 def parse_train_args(argv:list[str]|None=None, # command-line arguments; `sys.argv[1:]` when None
                     ) -> tuple[TWGRPOScriptArguments, TWGRPOConfig, ModelConfig]:
-    "Parse `--config FILE_OR_PRESET` and overrides into (script arguments, training config, model config); values checked."
+    "Parse `--config FILE_OR_PRESET` and overrides into (script arguments, training config, model config); values checked, the device not (`check_run`)."
     argv = list(sys.argv[1:] if argv is None else argv)
     tmp = None
     if "--config" in argv:
@@ -601,7 +619,7 @@ def parse_train_args(argv:list[str]|None=None, # command-line arguments; `sys.ar
     try:
         parser = TrlParser((TWGRPOScriptArguments, TWGRPOConfig, ModelConfig), prog="twgrpo train")
         parser.error = error
-        script, config, model = parser.parse_args_and_config(argv)
+        with device_check_deferred(): script, config, model = parser.parse_args_and_config(argv)
     finally:
         if tmp: os.unlink(tmp)
     return script, config, model
@@ -640,7 +658,8 @@ def check_resume(resume, output_dir:str) -> str|None:
     return str(p)
 
 def check_run(script:TWGRPOScriptArguments, config:TWGRPOConfig, model:ModelConfig):
-    "Checks that need more than one of the three dataclasses, or the disk: model, dtype, data file, prompt, resume."
+    "Checks that need more than one of the three dataclasses, the disk or the machine: device, model, dtype, data file, prompt, resume."
+    check_device(config)
     check_model_path(model.model_name_or_path)
     if model.dtype not in DTYPES and model.dtype is not None:
         raise ValueError(f"dtype={model.dtype!r} is not one of {DTYPES}")
