@@ -105,8 +105,9 @@ def test_loss_changes_when_the_video_pixels_change(data):
 
 # ---- token weights
 
-def test_online_weights_equal_chunked_and_reference(data, eos_model_dir):
-    tr = trainer_for(data, model=str(eos_model_dir), per_device_train_batch_size=8)
+def test_online_weights_equal_chunked_and_reference(data, family_eos_dir):
+    "Each family: the weights computed while sampling = the chunked evaluator's = the materialised reference's."
+    tr = trainer_for(data, model=str(family_eos_dir), per_device_train_batch_size=8)
     out = scored_batch(tr)
     lengths = out["completion_mask"].sum(1)
     assert len(set(lengths.tolist())) > 1, "completions should end at different lengths for a meaningful check"
@@ -236,8 +237,9 @@ def _weights(out_dir):
     return {(l["group"], l["member"]): l for l in lines if l["round"] == 0}
 
 
-def test_two_processes_match_one_process(eos_model_dir, tmp_path):
-    common = ["train", "--config", "tiny_cpu", "--model_name_or_path", str(eos_model_dir), "--synthetic_videos", "4",
+def test_two_processes_match_one_process(family_eos_dir, tmp_path):
+    "Each family: the token weights of 2 gloo processes (4 completions each) equal one process's (8), member by member."
+    common = ["train", "--config", "tiny_cpu", "--model_name_or_path", str(family_eos_dir), "--synthetic_videos", "4",
               "--max_steps", "1", "--group_seeded_generation", "true", "--weights_log_groups", "-1"]
     one = subprocess.run([str(BIN / "twgrpo"), *common, "--output_dir", str(tmp_path / "one"),
                           "--per_device_train_batch_size", "8"], capture_output=True, text=True, timeout=300, env=ENV)
