@@ -1,7 +1,7 @@
 """Evaluation: the published numbers from the published logs, a SIGKILL mid-run and a resume, the tiny model end to
 end on the synthetic CLEVRER-style set, every preset on a synthetic stand-in, lmms-eval's prompts, frames and decoding
 read from the installed lmms-eval, bad videos, the command line and two processes under `accelerate launch`."""
-import json, os, shutil, signal, socket, string, subprocess, sys, time, warnings
+import json, os, shutil, signal, string, subprocess, sys, time, warnings
 from pathlib import Path
 import pytest
 from twgrpo.evaluate import evaluate, eval_main, load_model, read_log, rescore, score
@@ -402,7 +402,7 @@ def test_saved_checkpoints_have_what_lmms_evals_qwen2_5_vl_loads():
     assert found["video processor"] == "processor_config.json (video_processor)"
 
 
-def test_two_processes_shard_and_merge(clevrer, tmp_path):
+def test_two_processes_shard_and_merge(clevrer, tmp_path, free_port):
     if shutil.which("accelerate", path=str(Path(sys.executable).parent)) is None: pytest.skip("accelerate CLI not installed")
     qfile, root, records = clevrer
     script = tmp_path / "run.py"
@@ -410,7 +410,7 @@ def test_two_processes_shard_and_merge(clevrer, tmp_path):
     out = tmp_path / "dp"
     args = _run_cli(out, qfile, root)[3:]
     r = subprocess.run([str(Path(sys.executable).parent / "accelerate"), "launch", "--multi_gpu", "--num_processes", "2",
-                        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(_free_port()),
+                        "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port),
                         str(script), *args],
                        env=ENV, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -418,10 +418,3 @@ def test_two_processes_shard_and_merge(clevrer, tmp_path):
     assert [r["id"] for r in rows] == [str(r["id"]) for r in records]  # merged in record order, once each
     assert {r["rank"] for r in rows} == {0, 1} and not list(out.glob("predictions.rank*.jsonl"))
     assert json.loads((out / "metrics.json").read_text())["n"] == len(records)
-
-
-def _free_port():
-    "A port nobody listens on, so that this launch does not collide with another one on accelerate's default 29500."
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]

@@ -96,7 +96,7 @@ def test_resize_matches_qwen_smart_resize():
                     if min(ref) == 0: continue  # extreme aspect: qwen-vl-utils returns a 0 side, we keep one patch
                     s = VideoSettings(min_pixels=lo, max_pixels=hi, image_factor=f)
                     assert resize_hw(h, w, s, 16) == ref, (f, h, w, lo, hi)
-                    if f == 32: assert resize_hw(h, w, VideoSettings(min_pixels=lo, max_pixels=hi), 16, factor=32) == ref
+                    if f == 32: assert resize_hw(h, w, VideoSettings(min_pixels=lo, max_pixels=hi).for_family("qwen3_vl"), 16) == ref
                     n += 1
     assert n > 2000
 

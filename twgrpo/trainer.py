@@ -204,8 +204,8 @@ def item_settings(self:TWGRPOTrainer, item:dict):
 
 @patch
 def read_video_item(self:TWGRPOTrainer, item:dict):
-    "The frames of a video item as a `twgrpo.video.VideoClip` (a path, read through the frame cache), or `(frames, fps)`."
-    from twgrpo.video import read_video, resize_frames, resize_hw
+    "The frames of a video item as a `twgrpo.video.VideoClip`: a path read through the frame cache, or frames resized alike."
+    from twgrpo.video import VideoClip, read_video, resize_frames, resize_hw
     v, settings = item.get("video"), self.item_settings(item)
     if isinstance(v, (str, os.PathLike)):
         return read_video(v, settings, cache=self.frame_cache, start=item.get("start"), end=item.get("end"))
@@ -213,26 +213,20 @@ def read_video_item(self:TWGRPOTrainer, item:dict):
     if frames.ndim != 4 or frames.shape[-1] != 3:
         raise ValueError(f"a video item holds a path or frames T x H x W x 3, got an array of shape {frames.shape}")
     frames = resize_frames(frames, resize_hw(*frames.shape[1:3], settings, len(frames)))  # the same size rule as files
-    return frames, float(item.get("fps") or self.args.video_fps)
-
-@patch
-def load_video(self:TWGRPOTrainer, item:dict) -> tuple[np.ndarray, float, bool]:
-    "Frames (T, H, W, 3) uint8 and their sampling fps of a video item, resized by `twgrpo.video` (the third value: True)."
-    v = self.read_video_item(item)
-    return (v.frames, float(v.fps), True) if hasattr(v, "frames") else (*v, True)
+    fps = float(item.get("fps") or self.args.video_fps)
+    return VideoClip(frames, fps, np.arange(len(frames)), fps, len(frames), path="")
 
 @patch
 def process_prompt(self:TWGRPOTrainer, prompt:list[dict]) -> dict:
     "Processor outputs of one conversational prompt with videos: ids, mm_token_type_ids and its video tensors."
-    videos, rates, messages = [], [], []
+    videos, messages = [], []
     for msg in prompt:
         content = msg.get("content")
         if isinstance(content, list):
             parts = []
             for part in content:
                 if isinstance(part, dict) and part.get("type") == "video":
-                    v = self.read_video_item(part)
-                    videos.append(v if hasattr(v, "frames") else v[0]); rates.append(None if hasattr(v, "frames") else v[1])
+                    videos.append(self.read_video_item(part))
                     parts.append({"type": "video"})
                 elif isinstance(part, dict) and part.get("type") == "text": parts.append({"type": "text", "text": part["text"]})
                 else: parts.append(part)
@@ -241,7 +235,7 @@ def process_prompt(self:TWGRPOTrainer, prompt:list[dict]) -> dict:
     text = self.processing_class.apply_chat_template(messages, add_generation_prompt=True, tokenize=False,
                                                      **self.chat_template_kwargs)
     # frames already on the family's factor and in budget: passed through, with their times (clips: source indices and fps)
-    out = self.processing_class(text=[text], return_tensors="pt", **families.processor_video_kwargs(self.family, videos, rates))
+    out = self.processing_class(text=[text], return_tensors="pt", **families.processor_video_kwargs(self.family, videos))
     return {"input_ids": out["input_ids"][0].tolist(),
             **families.batch_video_kwargs(families.forward_video_kwargs(self.family, out))}
 

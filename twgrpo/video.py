@@ -133,12 +133,11 @@ def resize_hw(
     width:int, # source frame width
     settings:VideoSettings, # `min_pixels`, `max_pixels`, `total_pixels`, `image_factor`
     nframes:int, # frames in the clip (for the `total_pixels` budget)
-    factor:int|None=None, # sides are multiples of this; `settings.image_factor` when None
 ) -> tuple[int, int]:
     "Output `(height, width)`: qwen-vl-utils' `smart_resize` under the per-frame and total pixel limits."
     if min(height, width) < 1: raise ValueError(f"frame size {height} x {width} is empty")
     if max(height, width) / min(height, width) > 200: raise ValueError(f"aspect ratio of {height} x {width} exceeds 200")
-    f, lo, hi = factor or settings.image_factor, settings.min_pixels, settings.max_pixels
+    f, lo, hi = settings.image_factor, settings.min_pixels, settings.max_pixels
     if settings.total_pixels is not None:
         hi = min(hi, max(settings.total_pixels / nframes * TEMPORAL_PATCH, int(lo * 1.05)))
     h, w = max(f, _round_by(height, f)), max(f, _round_by(width, f))
